@@ -1,0 +1,1 @@
+"""Model-side engine: SAM2 feature capture and LIT-LoRA experts. No widget code here."""
