@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SHARED_DATA = Path(os.environ.get("LITLORA_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED_DATA = Path(
+    os.environ.get("LITLORA_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 DAVIS = SHARED_DATA / "davis"
 
 
@@ -43,3 +45,9 @@ def moving_square_clip(num_frames: int = 6, size: tuple[int, int] = (96, 128), s
 @pytest.fixture
 def square_clip():
     return moving_square_clip()
+
+
+@pytest.fixture
+def make_clip():
+    """The clip generator itself, for tests that need clips of other sizes."""
+    return moving_square_clip
