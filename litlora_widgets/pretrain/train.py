@@ -1,0 +1,346 @@
+"""Train litlora-tiny from scratch on procedural clips, with SAM2's own modules.
+
+A compact loop over ``SAM2Base``'s building blocks (``forward_image``, ``_track_step``,
+``_forward_sam_heads``, ``_encode_memory_in_output``), mirroring what sam2's ``SAM2Train`` does
+(whose import needs ``tensordict``): frame 0 gets a GT mask or a click (plus simulated
+correction clicks), later frames are tracked through the memory bank, sometimes with a
+correction click; every decoder output is supervised with SAM2's loss mix (focal ×20, dice,
+IoU-prediction L1, object-score BCE). Tracking (a first-frame mask or click propagates) is
+trained in every batch, the interactive task (a click segments, corrections refine) in half.
+
+    python -m litlora_widgets.pretrain.train --out runs/tiny --device cuda --steps 4000
+    python -m litlora_widgets.pretrain.train --out runs/tiny --resume      # continue
+    python -m litlora_widgets.pretrain.train --out runs/b --init-from runs/tiny/w.safetensors
+
+``--time-limit`` stops (and saves) a run early, for leases of a few minutes; ``--resume``
+continues exactly from ``OUT/ckpt.pt`` (weights + AdamW state); ``--init-from`` continues from
+an exported fp16 file (its step is in the metadata) with fresh optimizer moments, for when
+only the small file could be carried. Outputs: ``OUT/ckpt.pt``, ``OUT/log.jsonl`` and
+``OUT/litlora_tiny.safetensors`` (copy it to ``litlora_widgets/weights/``).
+
+Data are a pure function of the step (clip seeds ``TRAIN_SEED_BASE + index``), so a resumed run
+sees the same clips as an uninterrupted one; benchmark seeds stay below ``TRAIN_SEED_BASE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+from ..datasets.synthetic import synthetic_clip
+from .model import build_tiny_predictor, export_weights
+
+TRAIN_SEED_BASE = 1_000_000
+MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+
+class ClipDataset(Dataset):
+    """Item ``i``: one synthetic clip and one target object (visible in frame 0)."""
+
+    def __init__(self, num_frames: int, size: int, length: int, seed_base: int = TRAIN_SEED_BASE):
+        self.num_frames, self.size, self.length, self.seed_base = (
+            num_frames,
+            size,
+            length,
+            seed_base,
+        )
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, i: int):
+        seed = self.seed_base + int(i)
+        pick = np.random.default_rng([seed, 7])  # a stream apart from the clip's own
+        difficulty = str(pick.choice(["easy", "medium", "hard"], p=[0.2, 0.4, 0.4]))
+        frames, masks = synthetic_clip(seed, self.num_frames, (self.size, self.size), difficulty)
+        labels = [k for k in range(1, int(masks.max()) + 1) if (masks[0] == k).mean() > 0.004]
+        k = int(pick.choice(labels)) if labels else 1
+        return to_input(frames), torch.from_numpy(masks == k)
+
+
+def to_input(frames: np.ndarray) -> torch.Tensor:
+    """(T,H,W,3) uint8 -> (T,3,H,W) float normalised as SAM2's predictor does."""
+    x = torch.from_numpy(frames).permute(0, 3, 1, 2).float().div_(255)
+    return (x - MEAN) / STD
+
+
+def frame_loss(multi_logits, ious, obj_logits, gt):
+    """SAM2's loss mix on one decoder output. multi_logits (B,M,H,W), ious (B,M), gt (B,1,H,W).
+
+    Only the best of the M masks gets the mask loss (SAM's ambiguity-aware training); the IoU
+    head learns all M; masks count only where the object is present.
+    """
+    logits, tgt = multi_logits.float(), gt.float().expand_as(multi_logits)
+    # SAM2 writes -1024 (no gradient) where the object score says "absent": count that as a
+    # confident -20 so the loss stays readable; the object-score BCE is what fixes it.
+    logits = torch.where(logits < -512, torch.full_like(logits, -20.0), logits)
+    prob = logits.sigmoid()
+    ce = F.binary_cross_entropy_with_logits(logits, tgt, reduction="none")
+    p_t = prob * tgt + (1 - prob) * (1 - tgt)
+    alpha_t = 0.25 * tgt + 0.75 * (1 - tgt)
+    focal = (alpha_t * ce * (1 - p_t) ** 2).flatten(2).mean(-1)
+    inter = (prob * tgt).flatten(2).sum(-1)
+    dice = 1 - (2 * inter + 1) / (prob.flatten(2).sum(-1) + tgt.flatten(2).sum(-1) + 1)
+    combo = 20 * focal + dice
+    mask_loss = combo.min(dim=1).values
+    pred = logits > 0
+    hard_gt = gt.expand_as(pred)
+    true_iou = (pred & hard_gt).flatten(2).sum(-1) / (pred | hard_gt).flatten(2).sum(-1).clamp(
+        min=1
+    )
+    iou_loss = (ious.float() - true_iou).abs().mean(1)
+    present = gt.flatten(1).any(1).float()
+    obj_loss = F.binary_cross_entropy_with_logits(
+        obj_logits.float().view(-1), present, reduction="none"
+    )
+    return ((mask_loss + iou_loss) * present + obj_loss).mean()
+
+
+def run_batch(model, imgs, gt, rng: np.random.Generator, train: bool = True, p_click: float = 0.5):
+    """Track a batch of clips, frame by frame, as SAM2 training does.
+
+    imgs (B,T,3,H,W), gt (B,T,H,W) bool. Returns (mean loss, per-frame binary predictions
+    (B,T,H,W), frame-0 IoU of the first click if clicked else None).
+    """
+    from sam2.modeling.sam2_utils import get_next_point
+    from sam2.utils.misc import concat_points
+
+    b, t_len, _, h, w = imgs.shape
+    flat = imgs.transpose(0, 1).reshape(t_len * b, 3, h, w)  # frame-major, like SAM2Train
+    feats_out = model.forward_image(flat)
+    _, feats, pos, sizes = model._prepare_backbone_features(feats_out)
+    out = {"cond_frame_outputs": {}, "non_cond_frame_outputs": {}}
+    use_click = rng.random() < p_click
+    n_first = int(rng.integers(0, 3)) if train else 0  # correction clicks after the first one
+    fix_t = int(rng.integers(1, t_len)) if train and t_len > 1 and rng.random() < 0.5 else -1
+    losses, preds, click_iou = [], [], None
+    for t in range(t_len):
+        cur_f = [x[:, t * b : (t + 1) * b] for x in feats]
+        cur_p = [x[:, t * b : (t + 1) * b] for x in pos]
+        g = gt[:, t : t + 1]
+        cond = t == 0
+        points = mask_in = None
+        if cond and use_click:
+            pts, lbl = get_next_point(g, None, "uniform")
+            points = {"point_coords": pts, "point_labels": lbl}
+        elif cond:
+            mask_in = g.float()
+        cur, sam, hi_feats, pix = model._track_step(
+            t, cond, cur_f, cur_p, sizes, points, mask_in, out, t_len, False, None
+        )
+        _, hi_multi, ious, lo, hi, obj_ptr, obj_logit = sam
+        if mask_in is None:
+            losses.append(frame_loss(hi_multi, ious, obj_logit, g))
+        if cond and use_click:
+            click_iou = _iou(hi > 0, g)
+        for _ in range(n_first if cond and use_click else int(t == fix_t)):
+            pts, lbl = get_next_point(g, hi > 0, "uniform")
+            points = concat_points(points, pts, lbl)
+            sam = model._forward_sam_heads(
+                pix, points, lo, hi_feats, model._use_multimask(cond, points)
+            )
+            _, hi_multi, ious, lo, hi, obj_ptr, obj_logit = sam
+            losses.append(frame_loss(hi_multi, ious, obj_logit, g))
+        cur.update(pred_masks=lo, pred_masks_high_res=hi, obj_ptr=obj_ptr)
+        model._encode_memory_in_output(cur_f, sizes, points, True, hi, obj_logit, cur)
+        out["cond_frame_outputs" if cond else "non_cond_frame_outputs"][t] = cur
+        preds.append(hi[:, 0] > 0)
+    loss = torch.stack(losses).mean() if losses else imgs.new_zeros(())
+    return loss, torch.stack(preds, 1), click_iou
+
+
+def _iou(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Per-item IoU of boolean masks; 1 when both are empty (DAVIS convention)."""
+    inter = (pred & gt).flatten(1).sum(1).float()
+    union = (pred | gt).flatten(1).sum(1).float()
+    return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
+
+
+@torch.no_grad()
+def quick_eval(model, device, n: int = 64, frames: int = 8, size: int = 256) -> dict[str, float]:
+    """Tracking J (mask prompt) and first-click IoU on held-out seeds 0..n-1, batched."""
+    was = model.training
+    model.eval()
+    ds = ClipDataset(frames, size, n, seed_base=0)
+    items = [ds[i] for i in range(n)]
+    imgs = torch.stack([x for x, _ in items]).to(device)
+    gt = torch.stack([m for _, m in items]).to(device)
+    j, c = [], []
+    for i in range(0, n, 16):
+        with _autocast(device):
+            _, pred, _ = run_batch(
+                model,
+                imgs[i : i + 16],
+                gt[i : i + 16],
+                np.random.default_rng(0),
+                train=False,
+                p_click=0.0,
+            )
+            _, _, ciou = run_batch(
+                model,
+                imgs[i : i + 16],
+                gt[i : i + 16],
+                np.random.default_rng(0),
+                train=False,
+                p_click=1.0,
+            )
+        bb, tt = pred.shape[:2]
+        j.append(
+            _iou(pred[:, 1:].reshape(-1, size, size), gt[i : i + 16, 1:].reshape(-1, size, size))
+        )
+        c.append(ciou)
+    model.train(was)
+    return {"val_J": float(torch.cat(j).mean()), "val_click_iou": float(torch.cat(c).mean())}
+
+
+def _autocast(device):
+    if torch.device(device).type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def lr_at(step: int, total: int, base: float, warmup: int) -> float:
+    if step < warmup:
+        return base * (step + 1) / warmup
+    p = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt")
+    ap.add_argument("--init-from", type=Path, help="start from these .safetensors weights")
+    ap.add_argument("--steps", type=int, default=4000, help="total steps of the LR schedule")
+    ap.add_argument("--time-limit", type=float, default=0, help="stop (and save) after N s")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--frames", type=int, default=8)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=6e-4)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument("--save-every", type=int, default=500)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--eval-clips", type=int, default=64, help="held-out clips for the end eval")
+    args = ap.parse_args(argv)
+    train(args)
+
+
+def train(args) -> None:
+    from tqdm import tqdm
+
+    dev = torch.device(args.device)
+    torch.manual_seed(args.seed)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    args.out.mkdir(parents=True, exist_ok=True)
+    model = build_tiny_predictor(weights=None, device=dev).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    step, rewarm_from = 0, None
+    ckpt_path = args.out / "ckpt.pt"
+    if args.resume and ckpt_path.is_file():
+        ck = torch.load(ckpt_path, map_location=dev, weights_only=True)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optim"])
+        step = int(ck["step"])
+        print(f"resumed from {ckpt_path} at step {step}")
+    elif args.init_from:
+        from safetensors import safe_open
+
+        from .model import load_tiny_weights
+
+        load_tiny_weights(model, args.init_from)
+        with safe_open(str(args.init_from), "pt") as f:
+            step = int((f.metadata() or {}).get("step", 0))
+        rewarm_from = step  # fresh Adam moments: warm up again briefly
+        print(f"initialised from {args.init_from} (step {step}, optimizer state fresh)")
+    ds = ClipDataset(args.frames, args.size, args.steps * args.batch)
+    loader = DataLoader(
+        ds,
+        batch_size=args.batch,
+        sampler=range(step * args.batch, args.steps * args.batch),
+        num_workers=args.workers,
+        pin_memory=dev.type == "cuda",
+        persistent_workers=args.workers > 0,
+        prefetch_factor=4 if args.workers > 0 else None,
+        drop_last=True,
+    )
+    log = (args.out / "log.jsonl").open("a")
+    t0, ema = time.time(), None
+    bar = tqdm(total=args.steps, initial=step, desc="litlora-tiny", mininterval=20)
+    for imgs, gt in loader:
+        lr = lr_at(step, args.steps, args.lr, args.warmup)
+        if rewarm_from is not None and step < rewarm_from + 100:
+            lr *= (step - rewarm_from + 1) / 100
+        for g in opt.param_groups:
+            g["lr"] = lr
+        imgs, gt = imgs.to(dev, non_blocking=True), gt.to(dev, non_blocking=True)
+        torch.manual_seed(args.seed * 1_000_003 + step)
+        rng = np.random.default_rng([args.seed, step])
+        with _autocast(dev):
+            loss, _, _ = run_batch(model, imgs, gt, rng)
+        if not torch.isfinite(loss):
+            print(f"step {step}: non-finite loss, batch skipped")
+            opt.zero_grad(set_to_none=True)
+            step += 1
+            continue
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        lv = loss.item()
+        ema = lv if ema is None else 0.98 * ema + 0.02 * lv
+        bar.update(1)
+        bar.set_postfix(loss=f"{ema:.3f}")
+        if step % 50 == 0:
+            rec = {
+                "step": step,
+                "loss": ema,
+                "grad_norm": float(gn),
+                "lr": opt.param_groups[0]["lr"],
+                "elapsed_s": round(time.time() - t0, 1),
+            }
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+        if step % args.save_every == 0:
+            _save(model, opt, step, args.out)
+        if step >= args.steps or (args.time_limit and time.time() - t0 > args.time_limit):
+            break
+    bar.close()
+    train_s = round(time.time() - t0, 1)
+    _save(model, opt, step, args.out)
+    metrics = quick_eval(model, dev, n=args.eval_clips)
+    rec = {
+        "step": step,
+        "final": True,
+        "loss": ema,
+        "train_s": train_s,
+        **metrics,
+    }
+    log.write(json.dumps(rec) + "\n")
+    log.close()
+    export_weights(model, args.out / "litlora_tiny.safetensors", step=step)
+    print(json.dumps(rec))
+
+
+def _save(model, opt, step: int, out: Path) -> None:
+    tmp = out / "ckpt.pt.tmp"
+    torch.save({"model": model.state_dict(), "optim": opt.state_dict(), "step": step}, tmp)
+    tmp.replace(out / "ckpt.pt")
+
+
+if __name__ == "__main__":
+    main()

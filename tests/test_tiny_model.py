@@ -1,0 +1,111 @@
+"""The embedded litlora-tiny model: it builds from its YAML, its weights file round-trips, and
+the shipped weights track a synthetic clip far better than random weights do."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from litlora_widgets.datasets import synthetic_clip
+from litlora_widgets.errors import CheckpointError
+from litlora_widgets.pretrain.model import (
+    TINY_WEIGHTS,
+    build_tiny_predictor,
+    export_weights,
+    load_tiny_weights,
+)
+from litlora_widgets.pretrain.quality import center_click, jaccard, track_from_masks
+
+# Tracking J on the fixed clip below, object 1 from its first-frame mask, frames 1..7.
+# Random weights (torch seeds 0, 1, 2) measured 0.00, 0.035, 0.00: they track nothing.
+RANDOM_J_MAX = 0.2
+# Provisional: no trained weights existed when this was written (see MODEL_CARD.md); the
+# issue's bar is a mean J of 0.75 over validation clips. Re-measure when weights ship.
+TRAINED_J_MIN = 0.5
+
+
+@pytest.fixture(scope="module")
+def fixed_clip():
+    frames, masks = synthetic_clip(1234, num_frames=8, size=(256, 256), difficulty="easy")
+    return frames, masks == 1
+
+
+def _track_j(predictor, clip) -> float:
+    frames, gt = clip
+    tracks, _ = track_from_masks(predictor, frames, {1: gt[0]})
+    return float(np.mean([jaccard(tracks[1][t], gt[t]) for t in range(1, len(gt))]))
+
+
+@pytest.fixture(scope="module")
+def random_tiny():
+    torch.manual_seed(0)
+    return build_tiny_predictor(weights=None)
+
+
+def test_builds_sam2_video_predictor_at_256(random_tiny):
+    from sam2.sam2_video_predictor import SAM2VideoPredictor
+
+    assert isinstance(random_tiny, SAM2VideoPredictor)
+    assert random_tiny.image_size == 256 and not random_tiny.training
+    n = sum(p.numel() for p in random_tiny.parameters())
+    assert n * 2 <= 25e6, "fp16 weights must fit the 25 MB package budget"
+
+
+def test_build_does_not_import_torchvision():
+    code = (
+        "import sys; from litlora_widgets.pretrain.model import build_tiny_predictor as b; "
+        "b(None); assert 'torchvision' not in sys.modules, 'torchvision imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
+
+
+def test_weights_round_trip_fp16(random_tiny, tmp_path):
+    path = export_weights(random_tiny, tmp_path / "w.safetensors", step=7)
+    torch.manual_seed(1)
+    other = build_tiny_predictor(weights=path)
+    mine, theirs = random_tiny.state_dict(), other.state_dict()
+    assert list(mine) == list(theirs)
+    for k, a in mine.items():
+        b = theirs[k]
+        assert a.dtype == b.dtype
+        assert torch.equal(a.half().to(a.dtype), b) if a.is_floating_point() else torch.equal(a, b)
+
+
+def test_bad_weight_files_are_checkpoint_errors(random_tiny, tmp_path):
+    with pytest.raises(CheckpointError):
+        load_tiny_weights(random_tiny, tmp_path / "missing.safetensors")
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a safetensors file")
+    with pytest.raises(CheckpointError):
+        load_tiny_weights(random_tiny, bad)
+    from safetensors.torch import save_file
+
+    other = tmp_path / "other.safetensors"
+    save_file({"x": torch.zeros(2)}, str(other))
+    with pytest.raises(CheckpointError, match="does not fit"):
+        load_tiny_weights(random_tiny, other)
+    pt = tmp_path / "w.pt"
+    torch.save({}, pt)
+    with pytest.raises(CheckpointError):
+        load_tiny_weights(random_tiny, pt)
+
+
+def test_center_click_is_inside_and_deep():
+    m = np.zeros((40, 60), bool)
+    m[5:35, 10:30] = True
+    x, y = center_click(m)
+    assert m[int(y), int(x)] and 15 <= x <= 24 and 15 <= y <= 24
+
+
+def test_random_weights_track_nothing(random_tiny, fixed_clip):
+    assert _track_j(random_tiny, fixed_clip) < RANDOM_J_MAX
+
+
+@pytest.mark.skipif(not TINY_WEIGHTS.is_file(), reason=f"no shipped weights at {TINY_WEIGHTS}")
+def test_shipped_weights_track_the_fixed_clip(fixed_clip):
+    predictor = build_tiny_predictor()
+    assert _track_j(predictor, fixed_clip) > TRAINED_J_MIN
