@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "load_predictor": ("build_sam", "load_predictor"),
+    "default_predictor": ("build_sam", "default_predictor"),
     "ModelInfo": ("build_sam", "ModelInfo"),
     "Session": ("session", "Session"),
     "Candidate": ("session", "Candidate"),

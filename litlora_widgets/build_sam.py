@@ -159,6 +159,15 @@ def load_predictor(
     return model
 
 
+def default_predictor(device: str | torch.device = "auto"):
+    """What demos, notebooks and ``annotate()`` use: the embedded model when its weights ship,
+    else the random-weight SAM2.1 hiera-tiny at 256 px (fast enough on a CPU to show the
+    mechanics; the warning says it tracks nothing)."""
+    if TINY_WEIGHTS.exists():
+        return load_predictor(device=device)
+    return load_predictor(checkpoint=None, image_size=256, device=device)
+
+
 def resolve_device(device: str | torch.device) -> torch.device:
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -18,14 +18,13 @@ import numpy as np
 
 
 def _load_model(checkpoint: str | None, config: str | None):
-    from .build_sam import TINY_WEIGHTS, load_predictor
+    from .build_sam import TINY_WEIGHTS, default_predictor, load_predictor
 
     if checkpoint:
         return load_predictor(checkpoint, config=config)
-    if TINY_WEIGHTS.exists():
-        return load_predictor()
-    print("(embedded model weights not found: using a random-weight SAM2 at 256 px)")
-    return load_predictor(checkpoint=None, image_size=256)
+    if not TINY_WEIGHTS.exists():
+        print("(embedded model weights not found: using a random-weight SAM2 at 256 px)")
+    return default_predictor()
 
 
 def run(out: Path, frames: int, seed: int, checkpoint: str | None, config: str | None,

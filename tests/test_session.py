@@ -149,11 +149,16 @@ def test_undo_redo_restores_exactly(session, square_clip):
     bank = session.experts(obj)
     session.correct(3, obj, mask=np.roll(masks[3], 7, axis=1))
     assert bank.num_experts == 1
+    # tracking over the corrected frame again keeps the correction
+    list(session.propagate(progress=False))
+    assert np.array_equal(session.mask(3, obj), np.roll(masks[3], 7, axis=1))
     after = {f: session.mask(f, obj).copy() for f in range(6)}
-    assert session.undo()
+    assert session.undo()  # the propagation
+    assert session.undo()  # the correction
     assert bank.num_experts == 0
     for f in range(6):
         assert np.array_equal(session.mask(f, obj), masks_before[f]), f
+    assert session.redo()
     assert session.redo()
     assert bank.num_experts == 1
     for f in range(6):
