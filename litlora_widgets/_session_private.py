@@ -211,6 +211,31 @@ def restore_state(state: dict, snap: dict) -> None:
     state["cached_features"] = {}
 
 
+def match_memory_dtype(predictor) -> None:
+    """Feed SAM2's memory attention memories in the dtype of the current frame's features.
+
+    SAM2 stores memory features as bfloat16. Where a frame's memory holds no float32 object
+    pointers (e.g. tracking a frame before an object's only prompt), the all-bf16 memory meets
+    float32 weights and sam2 fails on CPU, where no autocast covers it. A forward pre-hook
+    casts them; under CUDA autocast the cast is a no-op for the result. Idempotent.
+    """
+    if getattr(predictor, "_litlora_memory_dtype_hook", False):
+        return
+
+    def hook(module, args, kwargs):
+        curr, memory = kwargs.get("curr"), kwargs.get("memory")
+        ref = curr[0] if isinstance(curr, (list, tuple)) else curr
+        if memory is None or ref is None or memory.dtype == ref.dtype:
+            return None
+        kwargs["memory"] = memory.to(ref.dtype)
+        if kwargs.get("memory_pos") is not None:
+            kwargs["memory_pos"] = kwargs["memory_pos"].to(ref.dtype)
+        return args, kwargs
+
+    predictor.memory_attention.register_forward_pre_hook(hook, with_kwargs=True)
+    predictor._litlora_memory_dtype_hook = True
+
+
 def low_res_to_video(predictor, state: dict, low_res: torch.Tensor) -> np.ndarray:
     """(1, 1, h, w) mask logits -> bool (H, W) at video resolution, as SAM2 resizes them."""
     _, video_res = predictor._get_orig_video_res_output(state, low_res)

@@ -447,7 +447,7 @@ def read_davis(
                 f"mask file {p.name} has no frame number in its name; name the masks by frame "
                 "index (00000.png, 00001.png, …) or pass frame_names=source.frame_names"
             )
-        labels = _read_label_png(p)
+        labels = read_label_png(p)
         if ref is None:
             ref, ref_name = labels.shape, files[0].name
         elif labels.shape != ref:
@@ -462,7 +462,7 @@ def read_davis(
     return out
 
 
-def _read_label_png(p: Path) -> np.ndarray:
+def read_label_png(p: Path) -> np.ndarray:
     """uint8 label map of one PNG (see read_davis for the accepted kinds)."""
     try:
         with Image.open(p) as im:

@@ -98,7 +98,12 @@ class Session:
         cache_frames: int = 32,
         capture_cache: int = 8,
         undo_depth: int = 50,
+        workdir: str | Path | None = None,
+        autosave: bool = True,
     ):
+        """``workdir``: the session folder the journal autosaves to (default: one folder per
+        video under ``$LITLORA_HOME`` or ``~/.cache/litlora-widgets``); ``autosave=False``
+        turns the journal off (e.g. for batch evaluation)."""
         from .engine.experts import LitConfig
 
         self.predictor = predictor
@@ -111,6 +116,7 @@ class Session:
         self._cancel = threading.Event()
         self._images = self.video.sam2_frames(self.info.image_size)
         self._state = P.new_inference_state(predictor, self._images, self.height, self.width)
+        P.match_memory_dtype(predictor)
         self._capture = DecoderCapture(predictor.sam_mask_decoder, "cpu")
         self._captures: OrderedDict[tuple[int, int], tuple[DecoderInputs, torch.Tensor]] = (
             OrderedDict()
@@ -131,6 +137,24 @@ class Session:
         self._undo_depth = undo_depth
         self._listeners: list[Callable[[str, dict], None]] = []
         self._closed = False
+        self.journal = None  # litlora_widgets.journal.Journal while autosaving
+        self.workdir: Path | None = None
+        if autosave:
+            from .journal import Journal
+
+            try:
+                self.journal = Journal.create(self, workdir, source=video)
+            except BaseException:
+                self._capture.remove()
+                raise
+            self.workdir = self.journal.workdir
+
+    @classmethod
+    def resume(cls, workdir: str | Path, predictor, video=None, **kw) -> Session:
+        """Rebuild a session from its autosave folder (see :func:`journal.resume`)."""
+        from .journal import resume
+
+        return resume(workdir, predictor, video, **kw)
 
     # ---- video ---------------------------------------------------------------------------
     @property
@@ -180,11 +204,14 @@ class Session:
                 raise InputError(f"object {obj_id} already exists; pick another id or omit it")
             name = self._check_name(name if name is not None else f"object {obj_id}")
             self._push_undo()
-            self._objects[obj_id] = ObjectInfo(obj_id, name, P.object_color(obj_id))
-            self._versions[obj_id] = 0
-            self._next_obj_id = max(self._next_obj_id, obj_id + 1)
-            self._record("add_object", obj_id=obj_id, name=name)
+            self._new_object(obj_id, name)
             return obj_id
+
+    def _new_object(self, obj_id: int, name: str) -> None:
+        self._objects[obj_id] = ObjectInfo(obj_id, name, P.object_color(obj_id))
+        self._versions[obj_id] = 0
+        self._next_obj_id = max(self._next_obj_id, obj_id + 1)
+        self._record("add_object", obj_id=obj_id, name=name)
 
     def rename_object(self, obj_id: int, name: str) -> None:
         with self._lock:
@@ -354,9 +381,19 @@ class Session:
         st, pred = self._state, self.predictor
         obj_idx = st["obj_id_to_idx"][obj_id]
         out_dict = st["output_dict_per_obj"][obj_idx]
-        if store and frame in out_dict["cond_frame_outputs"]:
-            low_res = out_dict["cond_frame_outputs"][frame]["pred_masks"]
-            mask = P.low_res_to_video(pred, st, low_res)
+        prompted = frame in st["point_inputs_per_obj"][obj_idx] or (
+            frame in st["mask_inputs_per_obj"][obj_idx]
+        )
+        kept = out_dict["cond_frame_outputs"].get(frame)
+        if kept is None and prompted:  # a correction SAM2 stored as a non-conditioning frame
+            kept = out_dict["non_cond_frame_outputs"].get(frame)
+        if store and kept is not None:
+            # a prompted frame keeps the prompt's result (exact for mask prompts): tracking
+            # over it again must never undo a correction
+            low_res = kept["pred_masks"]
+            mask = self._masks.get(frame, obj_id)
+            if mask is None:
+                mask = P.low_res_to_video(pred, st, low_res)
         else:
             run_dict = out_dict
             if not store:
@@ -698,6 +735,11 @@ class Session:
         from .masks import array_to_masks
 
         if isinstance(source, np.ndarray):
+            if source.ndim != 3 or source.shape[1:] != (self.height, self.width):
+                raise InputError(
+                    f"label array must have shape (T, {self.height}, {self.width}) for this "
+                    f"video, got {source.shape}; resize the masks to the video first"
+                )
             data = array_to_masks(source)
         else:
             p = Path(source)
@@ -716,7 +758,7 @@ class Session:
                     f = P.check_frame(f, self.num_frames)
                     for o, m in objs.items():
                         if o not in self._objects:
-                            self.add_object(obj_id=o)
+                            self._new_object(o, f"object {o}")
                         if m.any():
                             self._apply_prompt(f, o, mask=m)
                             self._user_masks.set(f, o, m)
@@ -724,7 +766,6 @@ class Session:
             except BaseException:
                 self._restore(snap)
                 raise
-            self._undo = self._undo[: len(self._undo) - 0]
             self._push_undo(snap)
             self._record("import_masks", count=count)
         return count
@@ -826,6 +867,8 @@ class Session:
         with self._lock:
             if self._closed:
                 return
+            if self.journal is not None:
+                self.journal.close()
             self._capture.remove()
             self._state = P.new_inference_state(self.predictor, self._images, self.height,
                                                 self.width)  # fmt: skip

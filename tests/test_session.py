@@ -262,3 +262,15 @@ def test_unreadable_video_is_a_clear_error(predictor, tmp_path):
         Session(predictor, tmp_path / "empty.mp4")
     with pytest.raises(VideoError):
         Session(predictor, tmp_path / "nothing-here")
+
+
+def test_tracking_before_an_objects_only_prompt(session, square_clip):
+    # frame 0 is tracked for an object whose only prompt is on frame 1: its memory then holds
+    # no float32 object pointers, only SAM2's bf16 memory features (a CPU dtype trap)
+    _, masks = square_clip
+    _prompted(session, masks)
+    list(session.propagate(max_frames=3, progress=False))
+    late = session.add_object()
+    session.add_box(1, late, [60, 10, 100, 50])
+    out = dict(session.propagate(max_frames=2, progress=False))
+    assert set(out) == {0, 1, 2} and late in out[0]

@@ -1,0 +1,115 @@
+// Live curves drawn on small canvases from the `curves` trait (no plotting library):
+//   iou:      [{obj, points: [[frame, iou], ...]}]   per-frame IoU against the reference
+//   training: [{expert, new_expert, frame, obj, losses: [...], ious: [...], train_iou}]
+//   live:     {expert, losses: [...], ious: [...]} while a correction trains, else null
+//   marks:    [{kind: "correction" | "accept" | "prompt", frame, obj}]
+
+import { rgba } from "./colors.js";
+
+export const MARK_COLORS = { correction: [230, 40, 40], accept: [40, 170, 60], prompt: [120, 120, 120] };
+
+/** Linear map from [d0, d1] to [r0, r1] (a zero-width domain maps to r0). */
+export function scale(d0, d1, r0, r1) {
+  const k = d1 === d0 ? 0 : (r1 - r0) / (d1 - d0);
+  const f = (v) => r0 + (v - d0) * k;
+  f.invert = (p) => (k === 0 ? d0 : d0 + (p - r0) / k);
+  return f;
+}
+
+/** Frame under a pointer x on the IoU chart (inverse of the chart's x scale), clamped. */
+export function frameAtX(px, width, numFrames, pad = 6) {
+  const sx = scale(0, Math.max(1, numFrames - 1), pad, width - pad);
+  return Math.max(0, Math.min(numFrames - 1, Math.round(sx.invert(px))));
+}
+
+function setup(canvas) {
+  const dpr = globalThis.devicePixelRatio || 1;
+  const w = canvas.clientWidth || canvas.width;
+  const h = canvas.clientHeight || canvas.height;
+  if (canvas.width !== Math.round(w * dpr)) canvas.width = Math.round(w * dpr);
+  if (canvas.height !== Math.round(h * dpr)) canvas.height = Math.round(h * dpr);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  ctx.font = "10px sans-serif";
+  return { ctx, w, h };
+}
+
+function polyline(ctx, pts, sx, sy) {
+  ctx.beginPath();
+  pts.forEach(([x, y], i) => (i ? ctx.lineTo(sx(x), sy(y)) : ctx.moveTo(sx(x), sy(y))));
+  ctx.stroke();
+}
+
+/** Per-frame IoU per object, timeline marks below, playhead at `frame`. */
+export function drawIouChart(canvas, curves, { numFrames, frame, colors }) {
+  const { ctx, w, h } = setup(canvas);
+  const pad = 6;
+  const markH = 10;
+  const sx = scale(0, Math.max(1, numFrames - 1), pad, w - pad);
+  const sy = scale(0, 1, h - markH - 4, 12);
+  ctx.strokeStyle = "rgba(128,128,128,0.35)";
+  ctx.lineWidth = 1;
+  for (const v of [0, 0.5, 1]) polyline(ctx, [[0, v], [numFrames - 1, v]], sx, sy);
+  ctx.fillStyle = "rgba(128,128,128,0.9)";
+  ctx.fillText("IoU per frame", pad, 10);
+  for (const series of curves?.iou ?? []) {
+    const pts = [...series.points].sort((a, b) => a[0] - b[0]);
+    const col = colors.get(series.obj) ?? [80, 80, 80];
+    ctx.strokeStyle = rgba(col, 1);
+    ctx.fillStyle = rgba(col, 1);
+    ctx.lineWidth = 1.5;
+    if (pts.length > 1) polyline(ctx, pts, sx, sy);
+    for (const [x, y] of pts) ctx.fillRect(sx(x) - 1, sy(y) - 1, 2, 2);
+  }
+  for (const m of curves?.marks ?? []) {
+    ctx.fillStyle = rgba(MARK_COLORS[m.kind] ?? [0, 0, 0], 1);
+    const x = sx(m.frame);
+    ctx.beginPath();
+    ctx.moveTo(x, h - markH);
+    ctx.lineTo(x - 4, h - 1);
+    ctx.lineTo(x + 4, h - 1);
+    ctx.fill();
+  }
+  ctx.strokeStyle = "rgba(30,120,255,0.9)";
+  ctx.lineWidth = 1;
+  polyline(ctx, [[frame, 0], [frame, 1]], sx, sy);
+}
+
+/** Training IoU (solid) and loss (dashed, scaled to its max) per epoch; final IoUs as dots. */
+export function drawTrainingChart(canvas, curves) {
+  const { ctx, w, h } = setup(canvas);
+  const runs = curves?.training ?? [];
+  const live = curves?.live;
+  const cur = live ?? runs[runs.length - 1];
+  const pad = 6;
+  const split = Math.round(w * 0.7);
+  ctx.fillStyle = "rgba(128,128,128,0.9)";
+  const title = live ? `training expert ${live.expert ?? "?"}…` : cur ? "last correction" : "no training yet";
+  ctx.fillText(title, pad, 10);
+  ctx.fillText("per correction", split + pad, 10);
+  if (cur && cur.ious?.length) {
+    const n = Math.max(cur.ious.length, cur.losses?.length ?? 0);
+    const sx = scale(0, Math.max(1, n - 1), pad, split - pad);
+    const sy = scale(0, 1, h - 4, 14);
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = "rgb(40,170,60)";
+    polyline(ctx, cur.ious.map((v, i) => [i, v]), sx, sy);
+    const maxLoss = Math.max(1e-9, ...(cur.losses ?? [0]));
+    ctx.setLineDash([4, 3]);
+    ctx.strokeStyle = "rgb(230,120,30)";
+    polyline(ctx, (cur.losses ?? []).map((v, i) => [i, v / maxLoss]), sx, sy);
+    ctx.setLineDash([]);
+    ctx.fillStyle = "rgba(128,128,128,0.9)";
+    const lastIou = cur.ious[cur.ious.length - 1];
+    ctx.fillText(`IoU ${lastIou.toFixed(2)} · ${n} ep`, split - 80, h - 6);
+  }
+  const sx2 = scale(0, Math.max(1, runs.length - 1), split + pad + 4, w - pad - 4);
+  const sy2 = scale(0, 1, h - 4, 14);
+  runs.forEach((r, i) => {
+    ctx.fillStyle = r.new_expert ? "rgb(145,30,180)" : "rgb(0,130,200)";
+    ctx.beginPath();
+    ctx.arc(sx2(i), sy2(r.train_iou ?? 0), 3, 0, 2 * Math.PI);
+    ctx.fill();
+  });
+}

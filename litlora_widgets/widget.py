@@ -1,0 +1,168 @@
+"""The notebook widget: :func:`annotate` and :class:`LitLoraApp`.
+
+Durable state lives in traits (so it survives re-display and static export); frames travel
+as JPEG bytes in custom-message buffers on request; the front end (``static/widget.js``, built
+from ``js/``) sends semantic events that the kernel applies to a :class:`Session` in one worker
+thread. Internals are in ``_widget_private``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets as t
+
+from . import _widget_private as W
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+class LitLoraApp(anywidget.AnyWidget):
+    """Interactive SAM2 + LIT-LoRA video segmentation in a notebook cell.
+
+    >>> app = LitLoraApp(Session(load_predictor(), "frames/"))
+    >>> app                                   # click to prompt, propagate, correct, accept
+    >>> app.session.masks(10)                 # the session holds every result
+    """
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    # video
+    frame = t.Int(0).tag(sync=True)
+    num_frames = t.Int(0).tag(sync=True)
+    video_width = t.Int(0).tag(sync=True)
+    video_height = t.Int(0).tag(sync=True)
+    video_name = t.Unicode("").tag(sync=True)
+    model_name = t.Unicode("").tag(sync=True)
+    random_weights = t.Bool(False).tag(sync=True)
+    fps = t.Int(10).tag(sync=True)
+    # objects and the visible frame's annotations
+    objects = t.List(t.Dict()).tag(sync=True)  # [{id, name, color: [r, g, b]}]
+    selected = t.Int(0).tag(sync=True)  # obj_id receiving prompts (0: a click starts one)
+    prompts = t.List(t.Dict()).tag(sync=True)  # [{obj, kind: point|box, x, y, label | box}]
+    prompts_frame = t.Int(-1).tag(sync=True)
+    mask_bytes = t.Bytes(b"").tag(sync=True)  # LMR1 label map of mask_frame (js/src/masks.js)
+    mask_frame = t.Int(-1).tag(sync=True)
+    mask_epoch = t.Int(0).tag(sync=True)  # bumped when masks of other frames may have changed
+    # candidates: [{index, score, obj_score, expert (None = SAM2), rle: LMR1 bytes}]
+    candidates = t.List(t.Dict()).tag(sync=True)
+    candidates_frame = t.Int(-1).tag(sync=True)
+    candidates_obj = t.Int(0).tag(sync=True)
+    auto_candidates = t.Bool(True).tag(sync=True)  # after Step with LIT on and experts trained
+    # curves: {iou: [{obj, points}], training: [...], live: {...} | None, marks: [...]}
+    curves = t.Dict().tag(sync=True)
+    # modes and feedback
+    lit = t.Bool(True).tag(sync=True)
+    busy = t.Unicode("").tag(sync=True)  # what the worker is doing, "" when idle
+    progress = t.Dict().tag(sync=True)  # {done, total, label}
+    training = t.Dict().tag(sync=True)  # {active, expert, epoch, loss, iou}
+    can_undo = t.Bool(False).tag(sync=True)
+    can_redo = t.Bool(False).tag(sync=True)
+    status = t.Unicode("").tag(sync=True)
+    error = t.Unicode("").tag(sync=True)
+    error_detail = t.Unicode("").tag(sync=True)
+    export_dir = t.Unicode("litlora_exports").tag(sync=True)
+    last_export = t.Unicode("").tag(sync=True)
+    # static export: the current frame's JPEG, set only while writing HTML
+    static_frame = t.Bytes(b"").tag(sync=True)
+    static_frame_index = t.Int(-1).tag(sync=True)
+
+    def __init__(self, session, **kwargs: Any):
+        s = session
+        super().__init__(
+            num_frames=s.num_frames, video_width=s.width, video_height=s.height,
+            video_name=s.video_name, model_name=s.model_name,
+            random_weights=bool(s.random_weights), lit=s.lit_enabled, **kwargs,
+        )  # fmt: skip
+        self.session = s
+        self._ctl = W.Controller(self, s)
+        self.on_msg(self._on_msg)
+        self.observe(self._on_frame, names="frame")
+        self.observe(self._on_lit, names="lit")
+        self._ctl.refresh(status="click on the video to start an object", epoch=False)
+
+    # ---- kernel side ---------------------------------------------------------------------
+    def _on_msg(self, _widget, content: dict, buffers: list) -> None:
+        self._ctl.handle(content, buffers)
+
+    def _on_frame(self, change) -> None:
+        n = self.num_frames
+        if not 0 <= change["new"] < max(n, 1):
+            self.frame = min(max(change["new"], 0), max(n - 1, 0))
+            return
+        self._ctl.on_frame_change(change["new"])
+
+    def _on_lit(self, change) -> None:
+        if change["new"] != self.session.lit_enabled:
+            self._ctl.worker.submit("lit", lambda: W._lit(self._ctl, {"enabled": change["new"]}))
+
+    def dispatch(self, event: dict) -> None:
+        """Apply a front-end event from Python, e.g. ``{"type": "click", "frame": 0, "x": 10,
+        "y": 20, "label": 1}`` (scripts, tests); runs on the worker like a real click."""
+        self._ctl.handle(event)
+
+    def wait(self, timeout: float | None = 60) -> bool:
+        """Block until every queued event has been applied (not from the worker itself)."""
+        return self._ctl.worker.join(timeout)
+
+    def stop(self) -> None:
+        """Cancel a running propagation or training, like the Stop button."""
+        self._ctl.stop()
+
+    def close(self) -> None:
+        ctl = getattr(self, "_ctl", None)
+        if ctl is not None:
+            ctl.close()
+        super().close()
+
+    # ---- static export -------------------------------------------------------------------
+    def to_html(self, path: str | Path, title: str | None = None) -> Path:
+        """Write a standalone HTML page showing the current frame with its overlays (no kernel
+        needed to view it; the widget loader comes from a CDN unless the page rewrites it)."""
+        from ipywidgets.embed import embed_minimal_html
+
+        path = Path(path)
+        frame = self.frame
+        jpeg = self._ctl.frames.jpeg(frame)
+        with self._ctl.publish_lock:
+            self._ctl.show_frame(frame, static_frame=jpeg, static_frame_index=frame)
+            try:
+                # drop_defaults=False: _esm, _css and _view_name are "defaults" the page needs
+                embed_minimal_html(path, views=[self], title=title or self.video_name,
+                                   drop_defaults=False)  # fmt: skip
+            finally:
+                self._ctl.set_traits(static_frame=b"", static_frame_index=-1)
+        return path
+
+
+def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
+             export_dir: str | Path = "litlora_exports",
+             **session_kw: Any) -> LitLoraApp:  # fmt: skip
+    """Open ``video`` in the widget (a folder, mp4, (T,H,W,3) array, list of images).
+
+    ``video=None`` opens the package's synthetic demo clip with its ground truth as the IoU
+    reference; ``predictor=None`` loads the default model (:func:`load_predictor`).
+    ``reference``: ground-truth masks for the live IoU curve (COCO JSON, DAVIS folder or a
+    (T,H,W) label array). Other keywords go to :class:`Session`.
+    """
+    from .build_sam import load_predictor
+    from .session import Session
+
+    if video is None:
+        try:
+            from .datasets import synthetic_clip
+        except ImportError as exc:  # pragma: no cover - shipped with the package
+            raise ImportError("annotate() without a video needs litlora_widgets.datasets") from exc
+        video, gt = synthetic_clip(0, num_frames=24, size=(256, 256))
+        reference = gt if reference is None else reference
+    if predictor is None:
+        predictor = load_predictor()
+    session = Session(predictor, video, lit=lit, **session_kw)
+    if reference is not None:
+        ref = np.asarray(reference) if isinstance(reference, (list, tuple)) else reference
+        session.import_masks(ref, as_reference=True)
+    return LitLoraApp(session, export_dir=str(export_dir))

@@ -1,0 +1,281 @@
+"""LitLoraApp, kernel side: events dispatched to a real Session (real SAM2, random weights,
+256 px) on a tiny clip; traits, worker ordering, cancellation and errors in the widget."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import threading
+import time
+
+import numpy as np
+import pytest
+from conftest import moving_square_clip
+
+from litlora_widgets import _widget_private as W
+from litlora_widgets.session import Session
+from litlora_widgets.widget import LitLoraApp, annotate
+
+
+def decode_lmr1(data: bytes) -> np.ndarray:
+    """Reference decoder of the front end's mask format (mirrors js/src/masks.js)."""
+    assert data[:4] == b"LMR1"
+    w, h, n = struct.unpack("<3I", data[4:16])
+    lengths = np.frombuffer(data, "<u4", n, 16)
+    labels = np.frombuffer(data, np.uint8, n, 16 + 4 * n)
+    return np.repeat(labels, lengths).reshape(h, w)
+
+
+@pytest.fixture
+def app(predictor):
+    frames, _ = moving_square_clip(num_frames=6)
+    a = LitLoraApp(Session(predictor, frames, lit=True, autosave=False))
+    yield a
+    a.close()
+
+
+def click(app, frame, x, y, label=1, **kw):
+    app.dispatch({"type": "click", "frame": frame, "x": x, "y": y, "label": label, **kw})
+    assert app.wait(120)
+
+
+# ---- encoders / pure helpers ---------------------------------------------------------------
+def test_label_map_bytes_match_the_js_layout():
+    lab = np.array([[0, 1], [1, 0]], np.uint8)
+    data = W.encode_label_map(lab)
+    # same bytes as the "matches the Python encoder's byte layout" test in js/test/masks.test.js
+    assert list(data) == [76, 77, 82, 49, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0,
+                          1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0]  # fmt: skip
+    rng = np.random.default_rng(0)
+    big = (rng.random((37, 53)) > 0.7).astype(np.uint8) * rng.integers(1, 9, (37, 53), np.uint8)
+    np.testing.assert_array_equal(decode_lmr1(W.encode_label_map(big)), big)
+    assert W.encode_masks({}, 4, 4) == b""
+
+
+def test_masks_overlap_higher_id_wins():
+    a = np.zeros((4, 4), bool)
+    a[:2] = True
+    b = np.zeros((4, 4), bool)
+    b[1:3] = True
+    lab = decode_lmr1(W.encode_masks({2: b, 1: a}, 4, 4))
+    assert lab[0, 0] == 1 and lab[1, 0] == 2 and lab[2, 0] == 2 and lab[3, 0] == 0
+
+
+def test_prompts_follow_the_event_log():
+    ev = [
+        {"kind": "add_points", "frame": 0, "obj_id": 1, "points": [[1, 2]], "labels": [1]},
+        {"kind": "add_points", "frame": 0, "obj_id": 1, "points": [[3, 4]], "labels": [0]},
+        {"kind": "add_points", "frame": 1, "obj_id": 1, "points": [[5, 6]], "labels": [1]},
+        {"kind": "add_box", "frame": 0, "obj_id": 2, "box": [0, 0, 5, 5]},
+    ]
+    got = W.prompts_on_frame(ev, 0, {1: None, 2: None})
+    assert [(p["kind"], p.get("label")) for p in got] == [("point", 1), ("point", 0), ("box", None)]
+    ev.append({"kind": "add_box", "frame": 0, "obj_id": 1, "box": [1, 1, 2, 2]})
+    assert [p["kind"] for p in W.prompts_on_frame(ev, 0, {1: None})] == ["box"]
+    assert W.prompts_on_frame(ev, 0, {}) == []
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward", "both"])
+@pytest.mark.parametrize("start,max_frames", [(0, None), (3, None), (2, 1), (5, 1)])
+def test_planned_frames(direction, start, max_frames):
+    n, m = 6, max_frames or 6
+    fwd = len(range(start, min(start + m, n - 1) + 1))
+    first = start if direction == "backward" else start - 1
+    bwd = len(range(first, max(start - m, 0) - 1, -1))
+    expect = fwd * (direction != "backward") + bwd * (direction != "forward")
+    assert W.planned_frames(start, direction, max_frames, n) == expect
+
+
+def test_thread_output_adopts_the_cell_parent():
+    seen = {}
+
+    class Stream(io.StringIO):
+        def set_thread_parent(self, parent):
+            seen[threading.current_thread().name] = parent
+
+    import sys
+
+    old = sys.stdout
+    sys.stdout = Stream()
+    try:
+        w = W.Worker(on_error=lambda *a: None)
+        w._q.put(("t", lambda: None, {"msg_id": "cell-1"}))
+        assert w.join(10)
+        w.close()
+    finally:
+        sys.stdout = old
+    assert seen == {"litlora-worker": {"msg_id": "cell-1"}}
+
+
+# ---- events -> session -> traits -------------------------------------------------------------
+def test_click_starts_an_object_and_publishes_its_mask(app):
+    s = app.session
+    click(app, 0, 20.5, 30.25)
+    assert app.error == ""
+    assert [o["id"] for o in app.objects] == [1] and app.selected == 1
+    assert app.objects[0]["color"] == list(s.objects[1].color)
+    assert app.mask_frame == 0
+    np.testing.assert_array_equal(decode_lmr1(app.mask_bytes), s.mask(0, 1).astype(np.uint8))
+    assert app.prompts_frame == 0
+    assert app.prompts == [{"obj": 1, "kind": "point", "x": 20.5, "y": 30.25, "label": 1}]
+    assert app.can_undo
+    assert app._ctl.timings["total"] >= app._ctl.timings["engine"] > 0
+
+
+def test_events_apply_in_order_on_one_worker(app):
+    s = app.session
+    app.dispatch({"type": "click", "frame": 0, "x": 20, "y": 30, "label": 1})
+    app.dispatch({"type": "add_object", "name": "second"})
+    app.dispatch({"type": "box", "frame": 2, "obj": 2, "box": [50, 20, 80, 50]})
+    app.dispatch({"type": "click", "frame": 0, "obj": 1, "x": 70, "y": 70, "label": 0})
+    assert app.wait(120)
+    assert app.error == ""
+    assert [(e["kind"], e["obj_id"]) for e in s.events] == [
+        ("add_points", 1), ("add_box", 2), ("add_points", 1)]  # fmt: skip
+    assert [o["name"] for o in app.objects] == ["object 1", "second"]
+
+
+def test_seek_shows_that_frames_masks(app):
+    s = app.session
+    click(app, 0, 20, 30)
+    app.dispatch({"type": "propagate", "direction": "forward"})
+    assert app.wait(120)
+    assert app.error == "" and s.tracked_frames(1) == set(range(6))
+    assert app.frame == 5 and app.mask_frame == 5  # the view followed the propagation
+    assert app.busy == "" and app.progress == {}
+    app.frame = 3
+    assert app.mask_frame == 3 and app.prompts == []
+    np.testing.assert_array_equal(decode_lmr1(app.mask_bytes), s.mask(3, 1).astype(np.uint8))
+    app.dispatch({"type": "seek", "frame": 0})
+    assert app.frame == 0 and len(app.prompts) == 1
+
+
+def test_errors_show_in_the_widget_and_the_worker_survives(app):
+    app.dispatch({"type": "no-such-event"})
+    assert "unknown widget event" in app.error
+    app.dispatch({"type": "accept", "index": 0})
+    assert app.wait(30)
+    assert app.error.startswith("accept:") and "Candidates" in app.error
+    assert "Traceback" in app.error_detail
+    app.dispatch({"type": "propagate", "direction": "forward"})  # nothing prompted yet
+    assert app.wait(30)
+    assert "nothing to propagate" in app.error and app.busy == ""
+    click(app, 0, 20, 30)
+    assert app.error == "" and app.objects
+
+
+def test_stop_cancels_a_running_propagation(predictor):
+    frames, _ = moving_square_clip(num_frames=24)
+    app = LitLoraApp(Session(predictor, frames, lit=False, autosave=False))
+    try:
+        click(app, 0, 20, 30)
+        app.dispatch({"type": "propagate", "direction": "forward"})
+        app.dispatch({"type": "propagate", "direction": "backward"})  # queued: Stop drops it
+        deadline = time.time() + 60
+        while len(app.session.tracked_frames(1)) < 3 and time.time() < deadline:
+            time.sleep(0.02)
+        app.dispatch({"type": "stop"})
+        t0 = time.perf_counter()
+        assert app.wait(60)
+        assert time.perf_counter() - t0 < 5, "Stop must take effect at the next frame"
+        done = len(app.session.tracked_frames(1))
+        assert 3 <= done < 24
+        assert "stopped" in app.status and app.busy == ""
+        assert app.error == ""
+    finally:
+        app.close()
+
+
+def test_correction_trains_then_candidates_accept_by_index(app):
+    s = app.session
+    click(app, 0, 20, 30)
+    app.dispatch({"type": "propagate", "direction": "forward"})
+    click(app, 3, 40, 30)  # LIT on, a tracked frame: a correction that trains
+    assert app.error == ""
+    assert s.events[-1]["kind"] == "correction" and len(s.training_log) == 1
+    tr = app.curves["training"]
+    assert len(tr) == 1 and tr[0]["ious"] and app.training == {}
+    assert [m["kind"] for m in app.curves["marks"]] == ["prompt", "correction"]
+    json.dumps(app.curves, allow_nan=False)  # JS's JSON.parse rejects NaN
+
+    app.dispatch({"type": "candidates", "frame": 4})
+    assert app.wait(60)
+    assert app.error == "" and app.candidates_frame == 4 and len(app.candidates) == 2
+    assert [c["expert"] for c in app.candidates] == [None, 0]
+    cand = decode_lmr1(app.candidates[1]["rle"]).astype(bool)
+    app.dispatch({"type": "accept", "index": 1})
+    assert app.wait(60)
+    assert app.error == "" and app.candidates == [] and s.events[-1]["kind"] == "accept"
+    np.testing.assert_array_equal(s.mask(4, 1), cand)
+
+
+def test_undo_redo_and_object_edits(app):
+    s = app.session
+    click(app, 0, 20, 30)
+    app.dispatch({"type": "rename", "obj": 1, "name": "square"})
+    app.dispatch({"type": "undo"})
+    app.dispatch({"type": "undo"})
+    assert app.wait(60)
+    assert app.error == "" and app.prompts == [] and app.can_redo
+    assert s.mask(0, 1).sum() == 0 if 1 in s.objects else True
+    epoch = app.mask_epoch
+    app.dispatch({"type": "redo"})
+    assert app.wait(60)
+    assert len(app.prompts) == 1 and app.mask_epoch == epoch + 1
+    app.dispatch({"type": "remove_object", "obj": 1})
+    assert app.wait(60)
+    assert app.objects == [] and app.selected == 0 and app.mask_bytes == b""
+
+
+def test_lit_toggle_reaches_the_session(app):
+    app.lit = False
+    assert app.wait(30)
+    assert app.session.lit_enabled is False and "off" in app.status
+
+
+def test_frames_travel_as_jpeg_buffers(app):
+    got = []
+    app.send = lambda content, buffers=None: got.append((content, buffers))
+    app.dispatch({"type": "frames", "frames": [2, 0, 5]})
+    deadline = time.time() + 30
+    while len(got) < 3 and time.time() < deadline:
+        time.sleep(0.01)
+    assert [c["frame"] for c, _ in got] == [2, 0, 5]
+    for content, buffers in got:
+        assert set(content) == {"type", "frame"} and len(buffers) == 1
+        assert buffers[0][:2] == b"\xff\xd8"  # JPEG SOI, raw bytes (never base64)
+
+
+def test_exports_write_next_to_the_notebook(app, tmp_path):
+    app.export_dir = str(tmp_path / "out")
+    click(app, 0, 20, 30)
+    for fmt in ("coco", "davis"):
+        app.dispatch({"type": "export", "format": fmt})
+    assert app.wait(60)
+    assert app.error == ""
+    assert json.loads((tmp_path / "out" / "array_masks.json").read_text())["annotations"]
+    assert list((tmp_path / "out" / "array_davis").glob("*.png"))
+    app.dispatch({"type": "export", "format": "save_adapters"})  # no experts yet
+    assert app.wait(30)
+    assert "no" in app.error and "experts" in app.error
+
+
+def test_static_html_export(app, tmp_path):
+    click(app, 0, 20, 30)
+    out = app.to_html(tmp_path / "w.html")
+    html = out.read_text()
+    assert "application/vnd.jupyter.widget-state+json" in html and "mask_bytes" in html
+    assert app.static_frame == b""  # only set while writing
+
+
+def test_annotate_defaults_to_the_synthetic_clip_with_reference(predictor):
+    app = annotate(predictor=predictor)
+    try:
+        assert app.num_frames == 24 and app.video_width == 256
+        click(app, 0, 128, 128)
+        assert app.error == ""
+        (series,) = app.curves["iou"]
+        assert series["obj"] == 1 and series["points"][0][0] == 0  # IoU against ground truth
+    finally:
+        app.close()
