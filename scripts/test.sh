@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# All set-up (idempotent) and the whole test suite: unit + engine, browser, notebooks, JS.
+# All set-up (idempotent), then every test tier: JS unit tests, Python unit + engine tests,
+# real-browser tests (JupyterLab + Debian Chromium) and the tutorial notebooks (nbval).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-[ -f scripts/setup_browser.sh ] && bash scripts/setup_browser.sh
-if [ -f js/package.json ] && command -v node >/dev/null; then
-  (cd js && node --test test/) 
-fi
+bash scripts/setup_browser.sh
+# the widget loader the static-HTML test serves locally instead of from a CDN
+npm ci --prefix tests/html_export --no-audit --no-fund --loglevel=error
+(cd js && node --test test/)
 export PYTHONUNBUFFERED=1
-.venv/bin/python -m pytest -ra --timeout=900 "$@"
+.venv/bin/python -m pytest -ra --timeout=1200 tests notebooks/*.ipynb --nbval-lax "$@"
