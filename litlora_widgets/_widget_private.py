@@ -494,6 +494,28 @@ def _click(c: Controller, ev: dict) -> None:
     c.timings = {"engine": t_engine, "total": time.perf_counter() - t0}
 
 
+def _mask(c: Controller, ev: dict) -> None:
+    """An imported mask: a correction (trains with LIT on) on a tracked frame, else a prompt."""
+    s = c.s
+    frame = int(ev["frame"])
+    obj = c.target_object(ev)
+    mask = ev["mask"]
+    others = set(s.tracked_frames(obj)) - {frame}
+    if s.lit_enabled and others:
+        c.cancel.clear()
+        c.busy("training", training={"active": True, "expert": None, "epoch": 0})
+        r = s.correct(frame, obj, mask=mask, progress=c.train_progress(None))
+        status = (
+            f"imported mask on frame {frame + 1}: expert {r.expert} trained in "
+            f"{r.train_seconds:.1f}s (IoU {r.train_iou:.2f})" if r.trained
+            else f"imported mask on frame {frame + 1} (not trained)"
+        )  # fmt: skip
+        c.idle(status)
+    else:
+        s.add_mask(frame, obj, mask)
+        c.idle(f"imported mask on frame {frame + 1}")
+
+
 def _box(c: Controller, ev: dict) -> None:
     frame = int(ev["frame"])
     obj = c.target_object(ev)
@@ -647,6 +669,7 @@ def _export(c: Controller, ev: dict) -> None:
 HANDLERS: dict[str, Callable[[Controller, dict], None]] = {
     "click": _click,
     "box": _box,
+    "mask": _mask,
     "propagate": _propagate,
     "step": _step,
     "candidates": _candidates,

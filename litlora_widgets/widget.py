@@ -105,6 +105,22 @@ class LitLoraApp(anywidget.AnyWidget):
         "y": 20, "label": 1}`` (scripts, tests); runs on the worker like a real click."""
         self._ctl.handle(event)
 
+    def import_mask(self, mask, frame: int | None = None, obj: int | None = None) -> None:
+        """Apply a mask made elsewhere (bool/0-255 array, or a PNG path) to ``frame`` (default:
+        the current one) of ``obj`` (default: the selected one). On a tracked frame with
+        LIT-LoRA on it is a correction and trains at once; otherwise it is a mask prompt.
+        Checked here, applied on the worker like a click."""
+        from .masks import read_label_png, validate_mask
+        from .session import P
+
+        s = self.session
+        frame = P.check_frame(self.frame if frame is None else frame, s.num_frames)
+        if isinstance(mask, (str, Path)):
+            labels = read_label_png(Path(mask))
+            mask = labels == obj if obj is not None and (labels == obj).any() else labels > 0
+        mask = validate_mask(mask, s.height, s.width, name="imported mask", allow_empty=False)
+        self._ctl.handle({"type": "mask", "frame": frame, "obj": obj, "mask": mask})
+
     def wait(self, timeout: float | None = 60) -> bool:
         """Block until every queued event has been applied (not from the worker itself)."""
         return self._ctl.worker.join(timeout)

@@ -14,6 +14,7 @@ import pytest
 from conftest import moving_square_clip
 
 from litlora_widgets import _widget_private as W
+from litlora_widgets.errors import InputError
 from litlora_widgets.session import Session
 from litlora_widgets.widget import LitLoraApp, annotate
 
@@ -279,3 +280,23 @@ def test_annotate_defaults_to_the_synthetic_clip_with_reference(predictor):
         assert series["obj"] == 1 and series["points"][0][0] == 0  # IoU against ground truth
     finally:
         app.close()
+
+
+def test_imported_mask_is_a_prompt_then_a_training_correction(app, tmp_path):
+    from PIL import Image
+
+    s = app.session
+    _, masks = moving_square_clip(num_frames=6)
+    app.import_mask(masks[0], frame=0)  # nothing tracked yet: a mask prompt
+    assert app.wait(120) and app.error == ""
+    assert s.events[-1]["kind"] == "add_mask" and np.array_equal(s.mask(0, 1), masks[0])
+    app.dispatch({"type": "propagate", "direction": "forward"})
+    png = tmp_path / "m.png"
+    Image.fromarray(masks[3].astype(np.uint8) * 255).save(png)
+    app.import_mask(png, frame=3, obj=1)  # a tracked frame, LIT on: trains at once
+    assert app.wait(120) and app.error == ""
+    assert s.events[-1]["kind"] == "correction" and len(s.training_log) == 1
+    assert np.array_equal(s.mask(3, 1), masks[3])
+    assert decode_lmr1(app.mask_bytes).shape == (96, 128)
+    with pytest.raises(InputError, match="shape"):
+        app.import_mask(np.ones((5, 5), bool))
