@@ -161,11 +161,11 @@ def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
     """Open ``video`` in the widget (a folder, mp4, (T,H,W,3) array, list of images).
 
     ``video=None`` opens the package's synthetic demo clip with its ground truth as the IoU
-    reference; ``predictor=None`` loads the default model (:func:`load_predictor`).
+    reference; ``predictor=None`` loads the default model (:func:`default_predictor`).
     ``reference``: ground-truth masks for the live IoU curve (COCO JSON, DAVIS folder or a
     (T,H,W) label array). Other keywords go to :class:`Session`.
     """
-    from .build_sam import load_predictor
+    from .build_sam import default_predictor
     from .session import Session
 
     if video is None:
@@ -176,7 +176,7 @@ def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
         video, gt = synthetic_clip(0, num_frames=24, size=(256, 256))
         reference = gt if reference is None else reference
     if predictor is None:
-        predictor = load_predictor()
+        predictor = default_predictor()
     session = Session(predictor, video, lit=lit, **session_kw)
     if reference is not None:
         ref = np.asarray(reference) if isinstance(reference, (list, tuple)) else reference
