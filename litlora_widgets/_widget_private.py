@@ -475,16 +475,7 @@ def _click(c: Controller, ev: dict) -> None:
     correcting = s.lit_enabled and others and frame not in user_frames(s.events, obj)
     t0 = time.perf_counter()
     if correcting:
-        c.cancel.clear()
-        c.busy("training", training={"active": True, "expert": None, "epoch": 0})
-        r = s.correct(frame, obj, points=pts, labels=labels, progress=c.train_progress(None))
-        t_engine = time.perf_counter() - t0
-        status = (
-            f"correction on frame {frame + 1}: expert {r.expert} trained in "
-            f"{r.train_seconds:.1f}s (IoU {r.train_iou:.2f})" if r.trained
-            else f"correction on frame {frame + 1} (not trained)"
-        )  # fmt: skip
-        c.idle(status)
+        t_engine = _correct(c, frame, obj, "correction", points=pts, labels=labels)
     else:
         s.add_points(frame, obj, pts, labels)
         t_engine = time.perf_counter() - t0
@@ -492,6 +483,22 @@ def _click(c: Controller, ev: dict) -> None:
                   candidates=[], curves=False)  # fmt: skip
         c.worker.submit("curves", lambda: c.set_traits(curves=curves_of(s)))
     c.timings = {"engine": t_engine, "total": time.perf_counter() - t0}
+
+
+def _correct(c: Controller, frame: int, obj: int, what: str, **correction) -> float:
+    """A training correction with the live training indicator; returns the engine's seconds."""
+    c.cancel.clear()
+    c.busy("training", training={"active": True, "expert": None, "epoch": 0})
+    t0 = time.perf_counter()
+    r = c.s.correct(frame, obj, progress=c.train_progress(None), **correction)
+    t_engine = time.perf_counter() - t0
+    status = (
+        f"{what} on frame {frame + 1}: expert {r.expert} trained in "
+        f"{r.train_seconds:.1f}s (IoU {r.train_iou:.2f})" if r.trained
+        else f"{what} on frame {frame + 1} (not trained)"
+    )  # fmt: skip
+    c.idle(status)
+    return t_engine
 
 
 def _mask(c: Controller, ev: dict) -> None:
@@ -502,15 +509,7 @@ def _mask(c: Controller, ev: dict) -> None:
     mask = ev["mask"]
     others = set(s.tracked_frames(obj)) - {frame}
     if s.lit_enabled and others:
-        c.cancel.clear()
-        c.busy("training", training={"active": True, "expert": None, "epoch": 0})
-        r = s.correct(frame, obj, mask=mask, progress=c.train_progress(None))
-        status = (
-            f"imported mask on frame {frame + 1}: expert {r.expert} trained in "
-            f"{r.train_seconds:.1f}s (IoU {r.train_iou:.2f})" if r.trained
-            else f"imported mask on frame {frame + 1} (not trained)"
-        )  # fmt: skip
-        c.idle(status)
+        _correct(c, frame, obj, "imported mask", mask=mask)
     else:
         s.add_mask(frame, obj, mask)
         c.idle(f"imported mask on frame {frame + 1}")
