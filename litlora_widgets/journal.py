@@ -48,6 +48,14 @@ def default_workdir(video_identity: dict) -> Path:
     return home() / "sessions" / f"{slug}-{video_identity['fingerprint'][:10]}"
 
 
+def workdir_for(video: Any) -> Path:
+    """The folder autosave uses for ``video`` when no ``workdir`` is given (to resume it)."""
+    from .video import VideoSource
+
+    src = VideoSource.open(video)
+    return default_workdir({"name": src.name, "fingerprint": J.video_fingerprint(src)})
+
+
 def video_identity(session, source: Any = None) -> dict:
     ident = {"name": session.video_name, "num_frames": session.num_frames,
              "height": session.height, "width": session.width,

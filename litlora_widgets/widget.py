@@ -156,14 +156,16 @@ class LitLoraApp(anywidget.AnyWidget):
 
 
 def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
-             export_dir: str | Path = "litlora_exports",
+             export_dir: str | Path = "litlora_exports", resume: bool = False,
              **session_kw: Any) -> LitLoraApp:  # fmt: skip
     """Open ``video`` in the widget (a folder, mp4, (T,H,W,3) array, list of images).
 
     ``video=None`` opens the package's synthetic demo clip with its ground truth as the IoU
     reference; ``predictor=None`` loads the default model (:func:`default_predictor`).
     ``reference``: ground-truth masks for the live IoU curve (COCO JSON, DAVIS folder or a
-    (T,H,W) label array). Other keywords go to :class:`Session`.
+    (T,H,W) label array). ``resume=True`` continues the autosaved session of this video
+    (its ``workdir``, default the per-video folder) when there is one. Other keywords go to
+    :class:`Session`.
     """
     from .build_sam import default_predictor
     from .session import Session
@@ -177,7 +179,15 @@ def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
         reference = gt if reference is None else reference
     if predictor is None:
         predictor = default_predictor()
-    session = Session(predictor, video, lit=lit, **session_kw)
+    session = None
+    if resume:
+        from .journal import JOURNAL, workdir_for
+
+        workdir = Path(session_kw.pop("workdir", None) or workdir_for(video)).expanduser()
+        if (workdir / JOURNAL).is_file():
+            session = Session.resume(workdir, predictor, video, **session_kw)
+    if session is None:
+        session = Session(predictor, video, lit=lit, **session_kw)
     if reference is not None:
         ref = np.asarray(reference) if isinstance(reference, (list, tuple)) else reference
         session.import_masks(ref, as_reference=True)

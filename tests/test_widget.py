@@ -300,3 +300,21 @@ def test_imported_mask_is_a_prompt_then_a_training_correction(app, tmp_path):
     assert decode_lmr1(app.mask_bytes).shape == (96, 128)
     with pytest.raises(InputError, match="shape"):
         app.import_mask(np.ones((5, 5), bool))
+
+
+def test_annotate_resume_continues_the_autosaved_session(predictor):
+    frames, masks = moving_square_clip(num_frames=4)
+    first = annotate(frames, predictor)
+    first.session.add_object("square")
+    first.session.add_mask(0, 1, masks[0])
+    first.close()
+    first.session.close()
+    again = annotate(frames, predictor, resume=True)
+    assert list(again.session.objects) == [1] and again.session.objects[1].name == "square"
+    assert np.array_equal(again.session.mask(0, 1), masks[0])
+    assert again.objects[0]["name"] == "square"  # the widget shows the resumed state
+    fresh = annotate(frames, predictor)  # without resume: a new session (the old one is kept)
+    assert fresh.session.objects == {}
+    for app in (again, fresh):
+        app.close()
+        app.session.close()
