@@ -24,7 +24,6 @@ from .datasets import GroundTruth, VideoSpec, load_ground_truth
 from .user import MAX_CLICKS, model_confidence, next_click
 
 _PREDICTORS: dict[tuple, Any] = {}  # per process: workers build their model once
-_NO_JOURNAL: dict | None = None
 
 
 def run_keys(methods, judge: str) -> list[tuple[str, str, str | None]]:
@@ -67,15 +66,6 @@ def get_predictor(model: dict, seed: int):
     return _PREDICTORS[key]
 
 
-def _no_journal() -> dict:
-    """Batch runs need no autosave journal (``Session(autosave=False)`` where it exists)."""
-    import inspect
-
-    from ..session import Session
-
-    return {"autosave": False} if "autosave" in inspect.signature(Session).parameters else {}
-
-
 def _seed(seed: int) -> None:
     import torch
 
@@ -99,9 +89,6 @@ def _run_object(predictor, video, gt: GroundTruth, obj: int, method: str, judge:
     from ..engine.experts import LitConfig
     from ..session import Session
 
-    global _NO_JOURNAL
-    if _NO_JOURNAL is None:
-        _NO_JOURNAL = _no_journal()
     thr = float(spec["threshold"])
     lit = method == "lit"
     _seed(spec["seed"])
@@ -115,7 +102,8 @@ def _run_object(predictor, video, gt: GroundTruth, obj: int, method: str, judge:
         train_seconds=[], new_experts=0, events=[], per_frame=[],
     )  # fmt: skip
     t0 = time.perf_counter()
-    s = Session(predictor, video, lit=lit, lit_config=cfg, undo_depth=2, **_NO_JOURNAL)
+    # batch runs keep no autosave journal
+    s = Session(predictor, video, lit=lit, lit_config=cfg, undo_depth=2, autosave=False)
     try:
         s.add_object(obj_id=obj)
         s.add_mask(0, obj, gts[0])
