@@ -176,12 +176,11 @@ def test_stop_cancels_a_running_propagation(predictor):
         deadline = time.time() + 60
         while len(app.session.tracked_frames(1)) < 3 and time.time() < deadline:
             time.sleep(0.02)
+        seen = len(app.session.tracked_frames(1))
         app.dispatch({"type": "stop"})
-        t0 = time.perf_counter()
         assert app.wait(60)
-        assert time.perf_counter() - t0 < 5, "Stop must take effect at the next frame"
         done = len(app.session.tracked_frames(1))
-        assert 3 <= done < 24
+        assert 3 <= done <= seen + 2 < 24, "Stop must take effect at the next frame"
         assert "stopped" in app.status and app.busy == ""
         assert app.error == ""
     finally:
