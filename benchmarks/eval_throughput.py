@@ -19,12 +19,9 @@ import numpy as np
 
 def propagation_seconds(predictor, video, first_mask: np.ndarray) -> tuple[float, int]:
     """Wall time of plain SAM2 tracking over the clip from the first-frame mask."""
-    import inspect
-
     from litlora_widgets.session import Session
 
-    kw = {"autosave": False} if "autosave" in inspect.signature(Session).parameters else {}
-    s = Session(predictor, video, lit=False, **kw)
+    s = Session(predictor, video, lit=False, autosave=False)
     try:
         obj = s.add_object()
         s.add_mask(0, obj, first_mask)
