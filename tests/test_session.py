@@ -14,9 +14,9 @@ from litlora_widgets.session import Session
 
 
 @pytest.fixture
-def session(predictor, square_clip):
+def session(predictor, square_clip, tmp_path):
     frames, _ = square_clip
-    s = Session(predictor, frames)
+    s = Session(predictor, frames, workdir=tmp_path / "autosave")
     yield s
     s.close()
 
@@ -176,7 +176,7 @@ def test_adapters_round_trip_and_reload_on_another_video(
     session.correct(3, obj, mask=masks[3])
     path = session.save_adapters(tmp_path / "experts.safetensors")
     frames2, masks2 = make_clip(num_frames=4, size=(80, 112))
-    other = Session(predictor, frames2)
+    other = Session(predictor, frames2, autosave=False)
     o2 = other.add_object()
     other.add_mask(0, o2, masks2[0])
     assert other.load_adapters(path) == 1
@@ -211,7 +211,7 @@ def test_export_and_import_round_trip(session, square_clip, tmp_path):
     arr = session.masks_array()
     assert arr.shape == (6, 96, 128) and set(np.unique(arr)) <= {0, obj}
     for src in (coco, davis):
-        s2 = Session(session.predictor, session.video)
+        s2 = Session(session.predictor, session.video, autosave=False)
         s2.import_masks(src, as_reference=True)
         assert s2._reference[0][obj].sum() == masks[0].sum()
         s2.close()
