@@ -312,7 +312,8 @@ def test_annotate_resume_continues_the_autosaved_session(predictor):
     assert list(again.session.objects) == [1] and again.session.objects[1].name == "square"
     assert np.array_equal(again.session.mask(0, 1), masks[0])
     assert again.objects[0]["name"] == "square"  # the widget shows the resumed state
-    fresh = annotate(frames, predictor)  # without resume: a new session (the old one is kept)
+    with pytest.warns(UserWarning, match="earlier session of this video was kept"):
+        fresh = annotate(frames, predictor)  # without resume: a new session, the old one kept
     assert fresh.session.objects == {}
     for app in (again, fresh):
         app.close()
