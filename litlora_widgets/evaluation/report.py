@@ -202,6 +202,15 @@ def markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+
+def _save_figure(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
 def figures(out: Path, results: list[dict], summary: dict) -> list[Path]:
     """corrections_per_video.png, iou_curves.png, jf_vs_corrections.png."""
     import matplotlib
@@ -224,10 +233,7 @@ def figures(out: Path, results: list[dict], summary: dict) -> list[Path]:
     ax.set_ylabel("corrections")
     ax.set_title("Corrections per video")
     ax.legend()
-    fig.tight_layout()
-    paths.append(out / "corrections_per_video.png")
-    fig.savefig(paths[-1], dpi=100)
-    plt.close(fig)
+    paths.append(_save_figure(fig, out / "corrections_per_video.png"))
 
     fig, axes = plt.subplots(len(ok), 1, figsize=(7, 2.6 * len(ok)), squeeze=False)
     for ax, r in zip(axes[:, 0], ok, strict=True):
@@ -242,10 +248,7 @@ def figures(out: Path, results: list[dict], summary: dict) -> list[Path]:
         ax.set_xlabel("frame")
         ax.set_ylabel("J")
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    paths.append(out / "iou_curves.png")
-    fig.savefig(paths[-1], dpi=100)
-    plt.close(fig)
+    paths.append(_save_figure(fig, out / "iou_curves.png"))
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for k, m in summary["methods"].items():
@@ -255,8 +258,5 @@ def figures(out: Path, results: list[dict], summary: dict) -> list[Path]:
     ax.set_ylabel("mean J&F")
     ax.set_title("J&F vs corrections")
     ax.legend()
-    fig.tight_layout()
-    paths.append(out / "jf_vs_corrections.png")
-    fig.savefig(paths[-1], dpi=100)
-    plt.close(fig)
+    paths.append(_save_figure(fig, out / "jf_vs_corrections.png"))
     return paths
