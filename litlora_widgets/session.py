@@ -528,10 +528,7 @@ class Session:
                                           random_weights=self.info.random_weights)  # fmt: skip
                 if inputs is not None:
                     self._train(obj_id, inputs, out, result, progress)
-            except TrainingError:
-                self._pop_undo_restore()
-                raise
-            except BaseException:
+            except BaseException:  # bad input, NaN loss, interrupt: leave no trace
                 self._pop_undo_restore()
                 raise
             self._user_masks.set(frame, obj_id, out)

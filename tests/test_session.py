@@ -274,3 +274,18 @@ def test_tracking_before_an_objects_only_prompt(session, square_clip):
     session.add_box(1, late, [60, 10, 100, 50])
     out = dict(session.propagate(max_frames=2, progress=False))
     assert set(out) == {0, 1, 2} and late in out[0]
+
+
+def test_nan_loss_leaves_the_session_unchanged(session, square_clip):
+    from litlora_widgets.errors import TrainingError
+
+    _, masks = square_clip
+    obj = _prompted(session, masks)
+    list(session.propagate(progress=False))
+    before = (session.masks_array().copy(), list(session.events), len(session._undo))
+    session.lit_config.init_lr = 1e9  # diverges within a few epochs
+    with pytest.raises(TrainingError, match="lower learning rate|LIT off"):
+        session.correct(3, obj, mask=masks[3])
+    assert np.array_equal(before[0], session.masks_array())
+    assert (list(session.events), len(session._undo)) == before[1:]
+    assert session.experts(obj).num_experts == 0
