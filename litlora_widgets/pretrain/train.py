@@ -176,24 +176,12 @@ def quick_eval(model, device, n: int = 64, frames: int = 8, size: int = 256) -> 
     gt = torch.stack([m for _, m in items]).to(device)
     j, c = [], []
     for i in range(0, n, 16):
-        with _autocast(device):
-            _, pred, _ = run_batch(
-                model,
-                imgs[i : i + 16],
-                gt[i : i + 16],
-                np.random.default_rng(0),
-                train=False,
-                p_click=0.0,
-            )
-            _, _, ciou = run_batch(
-                model,
-                imgs[i : i + 16],
-                gt[i : i + 16],
-                np.random.default_rng(0),
-                train=False,
-                p_click=1.0,
-            )
-        bb, tt = pred.shape[:2]
+        batch = imgs[i : i + 16], gt[i : i + 16]
+        with _autocast(device):  # p_click 0: track from the first mask; 1: one first click
+            _, pred, _ = run_batch(model, *batch, np.random.default_rng(0), train=False,
+                                   p_click=0.0)  # fmt: skip
+            _, _, ciou = run_batch(model, *batch, np.random.default_rng(0), train=False,
+                                   p_click=1.0)  # fmt: skip
         j.append(
             _iou(pred[:, 1:].reshape(-1, size, size), gt[i : i + 16, 1:].reshape(-1, size, size))
         )
