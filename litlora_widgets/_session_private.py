@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .errors import InputError
-from .masks import decode_rle, encode_rle, validate_mask
+from .masks import decode_rle, encode_rle
 
 # Colours for objects 1..n (distinct on dark and light frames); cycles after the end.
 PALETTE = [
@@ -141,10 +141,6 @@ class MaskStore:
     def restore(self, snap: dict) -> None:
         with self._lock:
             self._data = snap
-
-
-def to_mask(mask: Any, height: int, width: int, *, allow_empty: bool, name: str = "mask"):
-    return validate_mask(mask, height, width, name=name, allow_empty=allow_empty)
 
 
 # --- SAM2 inference state ----------------------------------------------------------------

@@ -26,7 +26,7 @@ from . import _session_private as P
 from .build_sam import ModelInfo, model_info
 from .engine.capture import DecoderCapture, DecoderInputs
 from .errors import Cancelled, InputError, TrainingError
-from .masks import mask_iou, read_coco, read_davis, write_coco, write_davis
+from .masks import mask_iou, read_coco, read_davis, validate_mask, write_coco, write_davis
 from .video import VideoSource
 
 DIRECTIONS = ("forward", "backward", "both")
@@ -263,7 +263,7 @@ class Session:
         frame = P.check_frame(frame, self.num_frames)
         with self._lock:
             obj_id = self._check_obj(obj_id)
-            m = P.to_mask(mask, self.height, self.width, allow_empty=False)
+            m = validate_mask(mask, self.height, self.width, allow_empty=False)
             return self._prompt("add_mask", frame, obj_id, mask=m, record={})
 
     def _prompt(self, kind, frame, obj_id, *, points=None, labels=None, box=None, mask=None,
@@ -449,9 +449,6 @@ class Session:
         frame = P.check_frame(frame, self.num_frames)
         return {o: m for o, m in self._masks.frame(frame).items() if o in self._objects}
 
-    def mask_rle(self, frame: int, obj_id: int) -> dict | None:
-        return self._masks.rle(frame, obj_id)
-
     def tracked_frames(self, obj_id: int) -> set[int]:
         return set(self._masks.frames(self._check_obj(obj_id)))
 
@@ -502,7 +499,7 @@ class Session:
         with self._lock:
             obj_id = self._check_obj(obj_id)
             if mask is not None:
-                m = P.to_mask(mask, self.height, self.width, allow_empty=True)
+                m = validate_mask(mask, self.height, self.width, allow_empty=True)
             else:
                 pts, labs = P.check_points(points, labels, self.height, self.width)
             if obj_id not in self._state["obj_id_to_idx"]:
@@ -676,10 +673,11 @@ class Session:
     def set_reference(self, masks: dict[int, dict[int, np.ndarray]]) -> None:
         """Ground truth {frame: {obj_id: mask}} for the live IoU curves."""
         ref: dict[int, dict[int, np.ndarray]] = {}
+        h, w = self.height, self.width
         for f, objs in masks.items():
             f = P.check_frame(f, self.num_frames)
             ref[f] = {
-                int(o): P.to_mask(m, self.height, self.width, allow_empty=True, name="reference")
+                int(o): validate_mask(m, h, w, name="reference", allow_empty=True)
                 for o, m in objs.items()
             }
         self._reference = ref
