@@ -29,11 +29,11 @@ def _load_model(checkpoint: str | None, config: str | None):
 
 def run(out: Path, frames: int, seed: int, checkpoint: str | None, config: str | None,
         threshold: float = 0.5) -> dict:  # fmt: skip
-    from .datasets import synthetic_clip
+    from .datasets import demo_clip
     from .masks import mask_iou
     from .session import Session
 
-    video, labels = synthetic_clip(seed, num_frames=frames, size=(240, 320), difficulty="medium")
+    video, labels = demo_clip(seed=seed, num_frames=frames, size=(240, 320))
     gt = labels == 1
     predictor = _load_model(checkpoint, config)
     session = Session(predictor, video)

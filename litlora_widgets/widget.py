@@ -172,10 +172,10 @@ def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
 
     if video is None:
         try:
-            from .datasets import synthetic_clip
+            from .datasets import demo_clip
         except ImportError as exc:  # pragma: no cover - shipped with the package
             raise ImportError("annotate() without a video needs litlora_widgets.datasets") from exc
-        video, gt = synthetic_clip(0, num_frames=24, size=(256, 256))
+        video, gt = demo_clip()
         reference = gt if reference is None else reference
     if predictor is None:
         predictor = default_predictor()

@@ -71,3 +71,16 @@ def test_bad_arguments_are_input_errors():
         synthetic_clip(0, difficulty="extreme")
     with pytest.raises(InputError):
         synthetic_clip(0, size=(8, 8))
+
+
+def test_written_dataset_is_what_the_evaluation_reads(tmp_path):
+    from litlora_widgets.datasets import write_synthetic_dataset
+    from litlora_widgets.evaluation.datasets import discover, load_ground_truth
+
+    root = write_synthetic_dataset(tmp_path / "ds", [3, 4], num_frames=4, size=(48, 64))
+    specs = discover(root)
+    assert [s.name for s in specs] == ["synth_000003", "synth_000004"]
+    _, masks = synthetic_clip(4, num_frames=4, size=(48, 64), difficulty="hard")
+    video = load_ground_truth(specs[1])
+    assert len(video.frames) == 4
+    assert all(np.array_equal(a, b) for a, b in zip(video.masks, masks, strict=True))

@@ -23,9 +23,9 @@ from litlora_widgets.pretrain.quality import center_click, jaccard, track_from_m
 # Tracking J on the fixed clip below, object 1 from its first-frame mask, frames 1..7.
 # Random weights (torch seeds 0, 1, 2) measured 0.00, 0.035, 0.00: they track nothing.
 RANDOM_J_MAX = 0.2
-# Provisional: no trained weights existed when this was written (see MODEL_CARD.md); the
-# issue's bar is a mean J of 0.75 over validation clips. Re-measure when weights ship.
-TRAINED_J_MIN = 0.5
+# The shipped weights measured 0.744 on this clip (MODEL_CARD.md): the threshold leaves room for
+# CPU numerics and stays far above anything random weights reach.
+TRAINED_J_MIN = 0.6
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +46,11 @@ def random_tiny():
     return build_tiny_predictor(weights=None)
 
 
-def test_builds_sam2_video_predictor_at_256(random_tiny):
+def test_builds_sam2_video_predictor_at_128(random_tiny):
     from sam2.sam2_video_predictor import SAM2VideoPredictor
 
     assert isinstance(random_tiny, SAM2VideoPredictor)
-    assert random_tiny.image_size == 256 and not random_tiny.training
+    assert random_tiny.image_size == 128 and not random_tiny.training
     n = sum(p.numel() for p in random_tiny.parameters())
     assert n * 2 <= 25e6, "fp16 weights must fit the 25 MB package budget"
 

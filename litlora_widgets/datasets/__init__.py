@@ -1,5 +1,11 @@
 """Data the package ships by construction: procedural videos with exact masks."""
 
-from .synthetic import DIFFICULTIES, synthetic_clip
+from .synthetic import (
+    DEMO_CLIP,
+    DIFFICULTIES,
+    demo_clip,
+    synthetic_clip,
+    write_synthetic_dataset,
+)
 
-__all__ = ["DIFFICULTIES", "synthetic_clip"]
+__all__ = ["DEMO_CLIP", "DIFFICULTIES", "demo_clip", "synthetic_clip", "write_synthetic_dataset"]

@@ -92,6 +92,40 @@ def synthetic_clip(
     return frames, masks
 
 
+# The embedded demo video: what annotate() opens without a video, and what the demo plays.
+DEMO_CLIP = {"seed": 0, "num_frames": 24, "size": (256, 256), "difficulty": "easy"}
+
+
+def demo_clip(**changes) -> tuple[np.ndarray, np.ndarray]:
+    """The embedded demo video and its labels (``DEMO_CLIP``, with ``changes`` applied)."""
+    kw = {**DEMO_CLIP, **changes}
+    return synthetic_clip(kw["seed"], kw["num_frames"], tuple(kw["size"]), kw["difficulty"])
+
+
+def write_synthetic_dataset(
+    folder,
+    seeds,
+    num_frames: int = 24,
+    size: tuple[int, int] = (256, 256),
+    difficulty: str = "hard",
+):
+    """Write clips as ``folder/synth_<seed>/{frames,masks}/00000.png`` — the per-video layout
+    ``litlora-eval`` reads — so the online evaluation can run on procedural videos (PNG frames:
+    lossless, so the masks stay exact). Returns the folder as a ``Path``."""
+    from pathlib import Path
+
+    root = Path(folder).expanduser()
+    for seed in seeds:
+        frames, masks = synthetic_clip(int(seed), num_frames, size, difficulty)
+        vid = root / f"synth_{int(seed):06d}"
+        (vid / "frames").mkdir(parents=True, exist_ok=True)
+        (vid / "masks").mkdir(parents=True, exist_ok=True)
+        for t, (f, m) in enumerate(zip(frames, masks, strict=True)):
+            Image.fromarray(f).save(vid / "frames" / f"{t:05d}.png")
+            Image.fromarray(m, mode="L").save(vid / "masks" / f"{t:05d}.png")
+    return root
+
+
 def render_clip(
     seed: int,
     num_frames: int = 24,

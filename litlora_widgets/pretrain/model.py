@@ -1,5 +1,5 @@
 """The embedded ``litlora-tiny`` model: SAM2's own classes in a configuration small enough for
-2 CPU cores (~30 frames/s propagation at 256 px), built from ``configs/litlora_tiny.yaml``.
+2 CPU cores (128 px input), built from ``configs/litlora_tiny.yaml``.
 
 Weights are read from safetensors only (never unpickled) and stored as fp16 to stay small;
 they are cast back to the model's float32 on load.

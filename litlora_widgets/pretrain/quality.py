@@ -2,7 +2,7 @@
 
 Used by ``benchmarks/tiny_model_quality.py`` and the tests: track from a first-frame mask,
 segment from one positive click, and time propagation. Frames go through JPEG files because
-that is the input SAM2's ``init_state`` reads; 256-px clips need no resizing. Set
+that is the input SAM2's ``init_state`` reads (it resizes them to the model's size). Set
 ``TQDM_DISABLE=1`` to silence SAM2's per-call progress bars.
 """
 

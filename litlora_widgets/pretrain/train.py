@@ -8,9 +8,14 @@ correction click; every decoder output is supervised with SAM2's loss mix (focal
 IoU-prediction L1, object-score BCE). Tracking (a first-frame mask or click propagates) is
 trained in every batch, the interactive task (a click segments, corrections refine) in half.
 
-    python -m litlora_widgets.pretrain.train --out runs/tiny --device cuda --steps 4000
-    python -m litlora_widgets.pretrain.train --out runs/tiny --resume      # continue
-    python -m litlora_widgets.pretrain.train --out runs/b --init-from runs/tiny/w.safetensors
+The shipped weights came from two phases on 2 CPU cores (see ``weights/MODEL_CARD.md``): single
+frames with clicks first (a model from scratch must learn to segment before memory can help),
+then 4-frame clips; clips ramp from mostly easy to the full mix (``difficulty_mix``)::
+
+    python -m litlora_widgets.pretrain.train --out runs/tiny --batch 16 --frames 1 --p-click 1 \
+        --lr 5e-4 --steps 3000 --stop-at 2000
+    python -m litlora_widgets.pretrain.train --out runs/tiny --resume --batch 4 --frames 4 \
+        --lr 5e-4 --steps 9000
 
 ``--time-limit`` stops (and saves) a run early, for leases of a few minutes; ``--resume``
 continues exactly from ``OUT/ckpt.pt`` (weights + AdamW state); ``--init-from`` continues from
@@ -46,13 +51,22 @@ STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 class ClipDataset(Dataset):
     """Item ``i``: one synthetic clip and one target object (visible in frame 0)."""
 
-    def __init__(self, num_frames: int, size: int, length: int, seed_base: int = TRAIN_SEED_BASE):
+    def __init__(
+        self,
+        num_frames: int,
+        size: int,
+        length: int,
+        seed_base: int = TRAIN_SEED_BASE,
+        mix_end: tuple[float, float, float] = (0.2, 0.4, 0.4),
+        mix_ramp: float = 0.4,
+    ):
         self.num_frames, self.size, self.length, self.seed_base = (
             num_frames,
             size,
             length,
             seed_base,
         )
+        self.mix_end, self.mix_ramp = tuple(mix_end), mix_ramp
 
     def __len__(self) -> int:
         return self.length
@@ -60,11 +74,21 @@ class ClipDataset(Dataset):
     def __getitem__(self, i: int):
         seed = self.seed_base + int(i)
         pick = np.random.default_rng([seed, 7])  # a stream apart from the clip's own
-        difficulty = str(pick.choice(["easy", "medium", "hard"], p=[0.2, 0.4, 0.4]))
+        mix = difficulty_mix(i / self.length, self.mix_end, self.mix_ramp)
+        difficulty = str(pick.choice(["easy", "medium", "hard"], p=mix))
         frames, masks = synthetic_clip(seed, self.num_frames, (self.size, self.size), difficulty)
         labels = [k for k in range(1, int(masks.max()) + 1) if (masks[0] == k).mean() > 0.004]
         k = int(pick.choice(labels)) if labels else 1
         return to_input(frames), torch.from_numpy(masks == k)
+
+
+def difficulty_mix(
+    progress: float, end: tuple[float, float, float] = (0.2, 0.4, 0.4), ramp: float = 0.4
+) -> list[float]:
+    """P(easy, medium, hard) at a point of the run: a curriculum from mostly easy clips (a model
+    from scratch must first learn to segment at all) to ``end`` at ``ramp`` of the run."""
+    w = min(1.0, progress / ramp)
+    return [s + (e - s) * w for s, e in zip((0.6, 0.3, 0.1), end, strict=True)]
 
 
 def to_input(frames: np.ndarray) -> torch.Tensor:
@@ -166,7 +190,7 @@ def _iou(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def quick_eval(model, device, n: int = 64, frames: int = 8, size: int = 256) -> dict[str, float]:
+def quick_eval(model, device, n: int = 64, frames: int = 8, size: int = 128) -> dict[str, float]:
     """Tracking J (mask prompt) and first-click IoU on held-out seeds 0..n-1, batched."""
     was = model.training
     model.eval()
@@ -212,15 +236,23 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--init-from", type=Path, help="start from these .safetensors weights")
     ap.add_argument("--steps", type=int, default=4000, help="total steps of the LR schedule")
     ap.add_argument("--time-limit", type=float, default=0, help="stop (and save) after N s")
+    ap.add_argument("--stop-at", type=int, default=0, help="stop (and save) at this step")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--frames", type=int, default=8)
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=6e-4)
-    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--size", type=int, default=128, help="clip size (the model's input)")
+    ap.add_argument("--lr", type=float, default=4e-4)
+    ap.add_argument("--clip", type=float, default=5.0, help="gradient-norm clip")
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--p-click", type=float, default=0.5,
+                    help="share of clips started from a click (else from a GT mask)")
+    ap.add_argument("--mix-end", type=float, nargs=3, default=(0.2, 0.4, 0.4),
+                    metavar=("EASY", "MEDIUM", "HARD"), help="the mix the curriculum ends at")
+    ap.add_argument("--mix-ramp", type=float, default=0.4, help="share of the run to get there")
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--save-every", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--eval-every", type=int, default=500, help="log a 16-clip eval every N")
     ap.add_argument("--eval-clips", type=int, default=64, help="held-out clips for the end eval")
     args = ap.parse_args(argv)
     train(args)
@@ -254,7 +286,8 @@ def train(args) -> None:
             step = int((f.metadata() or {}).get("step", 0))
         rewarm_from = step  # fresh Adam moments: warm up again briefly
         print(f"initialised from {args.init_from} (step {step}, optimizer state fresh)")
-    ds = ClipDataset(args.frames, args.size, args.steps * args.batch)
+    ds = ClipDataset(args.frames, args.size, args.steps * args.batch, mix_end=args.mix_end,
+                     mix_ramp=args.mix_ramp)  # fmt: skip
     loader = DataLoader(
         ds,
         batch_size=args.batch,
@@ -278,7 +311,7 @@ def train(args) -> None:
         torch.manual_seed(args.seed * 1_000_003 + step)
         rng = np.random.default_rng([args.seed, step])
         with _autocast(dev):
-            loss, _, _ = run_batch(model, imgs, gt, rng)
+            loss, _, _ = run_batch(model, imgs, gt, rng, p_click=args.p_click)
         if not torch.isfinite(loss):
             print(f"step {step}: non-finite loss, batch skipped")
             opt.zero_grad(set_to_none=True)
@@ -286,7 +319,7 @@ def train(args) -> None:
             continue
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         opt.step()
         step += 1
         lv = loss.item()
@@ -305,12 +338,20 @@ def train(args) -> None:
             log.flush()
         if step % args.save_every == 0:
             _save(model, opt, step, args.out)
-        if step >= args.steps or (args.time_limit and time.time() - t0 > args.time_limit):
+        if args.eval_every and step % args.eval_every == 0:
+            probe = quick_eval(model, dev, n=16, size=args.size)
+            log.write(json.dumps({"step": step, **probe}) + "\n")
+            log.flush()
+        if (
+            step >= args.steps
+            or (args.stop_at and step >= args.stop_at)
+            or (args.time_limit and time.time() - t0 > args.time_limit)
+        ):
             break
     bar.close()
     train_s = round(time.time() - t0, 1)
     _save(model, opt, step, args.out)
-    metrics = quick_eval(model, dev, n=args.eval_clips)
+    metrics = quick_eval(model, dev, n=args.eval_clips, size=args.size)
     rec = {
         "step": step,
         "final": True,
