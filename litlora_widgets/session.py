@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from . import _session_private as P
-from .build_sam import ModelInfo, model_info
+from .build_sam import ModelInfo, default_lit_config, model_info
 from .engine.capture import DecoderCapture, DecoderInputs
 from .errors import Cancelled, InputError, TrainingError
 from .masks import mask_iou, read_coco, read_davis, validate_mask, write_coco, write_davis
@@ -104,12 +104,10 @@ class Session:
         """``workdir``: the session folder the journal autosaves to (default: one folder per
         video under ``$LITLORA_HOME`` or ``~/.cache/litlora-widgets``); ``autosave=False``
         turns the journal off (e.g. for batch evaluation)."""
-        from .engine.experts import LitConfig
-
         self.predictor = predictor
         self.info: ModelInfo = model_info(predictor)
         self.video = VideoSource.open(video, cache_frames=cache_frames)
-        self.lit_config = lit_config if lit_config is not None else LitConfig()
+        self.lit_config = lit_config if lit_config is not None else default_lit_config(predictor)
         self.lit_config.validate()
         self._lit = bool(lit)
         self._lock = threading.RLock()

@@ -251,7 +251,8 @@ def run_first_cell(page) -> None:
     raise AssertionError("JupyterLab did not execute the cell")
 
 
-def open_notebook(lab, browser, name: str, src: str | None = None, size=VIDEO["size"]):
+def open_notebook(lab, browser, name: str, src: str | None = None, size=VIDEO["size"],
+                  viewport=(1280, 1000)):  # fmt: skip
     """Write ``name``.ipynb, open it in JupyterLab, run its cell and wait for the first frame."""
     url, root = lab
     out = root / f"state-{name}"
@@ -259,7 +260,7 @@ def open_notebook(lab, browser, name: str, src: str | None = None, size=VIDEO["s
     if src is not None:
         src = src.format(out=str(out))
     write_notebook(root / f"{name}.ipynb", out, src)
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.on("console", lambda m: m.type == "error" and print("console:", m.text))
     page.goto(f"{url}/lab/tree/{name}.ipynb")
     run_first_cell(page)
@@ -406,7 +407,10 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
 
     _, gt = demo_clip()
     gt = gt == 1
-    n = open_notebook(lab, browser, "embedded", EMBEDDED_SETUP, size=gt.shape[1:])
+    # tall enough for the whole widget: JupyterLab scrolls cells inside its own panel, which an
+    # element screenshot cannot scroll
+    n = open_notebook(lab, browser, "embedded", EMBEDDED_SETUP, size=gt.shape[1:],
+                      viewport=(1100, 1500))  # fmt: skip
     try:
         assert n.wait_state(lambda s: "model" in s, 30, "the kernel")["model"] == "litlora-tiny"
         n.page.mouse.click(*n.client_xy(*center_click(gt[0])))

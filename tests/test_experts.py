@@ -220,6 +220,9 @@ def test_early_stop_rules():
     assert not should_stop(50, 0.2, 30)
     assert should_stop(40, 0.61, 30) and not should_stop(39, 0.61, 30)
     assert not should_stop(60, 0.6, 30)
+    # min_epochs holds every rule off until then (a LoRA starting at zero needs a run-up)
+    assert not should_stop(12, 0.7, 0, min_epochs=30) and should_stop(30, 0.7, 0, min_epochs=30)
+    assert not should_stop(29, 0.0, 0, min_epochs=30)
 
 
 def test_unlearnable_target_stops_at_epoch_10(model, clip):

@@ -55,6 +55,7 @@ class LitConfig:
     focal_alpha: float = 0.25
     focal_gamma: float = 2.0
     loss_size: int | None = None  # None: the decoder's native low-res logits (image_size / 4)
+    min_epochs: int = 0  # no early stop before this epoch (0: the authors' rules from epoch 1)
     seed: int = 0
 
     def validate(self) -> None:
@@ -87,6 +88,7 @@ class LitConfig:
             check(name, num(getattr(self, name)) and getattr(self, name) >= 0, "a number >= 0")
         for name in ("init_epochs", "finetune_epochs"):
             check(name, integer(getattr(self, name), 1, 100_000), "an integer in [1, 100000]")
+        check("min_epochs", integer(self.min_epochs, 0, 100_000), "an integer in [0, 100000]")
         check("replay_capacity", integer(self.replay_capacity, 0, 100_000),
               "an integer in [0, 100000]")
         check("replay_samples", integer(self.replay_samples, 0, 1000), "an integer in [0, 1000]")
@@ -417,6 +419,7 @@ class ExpertBank:
                                      alpha=cfg.focal_alpha, gamma=cfg.focal_gamma),
                     cancel=cancel,
                     progress=progress,
+                    min_epochs=cfg.min_epochs,
                 )
                 self._remember(idx, sample)
                 train_iou = np_iou(self.predict(inputs, idx).mask(height, width), tgt_np)

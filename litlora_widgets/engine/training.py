@@ -31,8 +31,11 @@ class FitOutcome:
     ious: list[float] = field(default_factory=list)
 
 
-def should_stop(epoch: int, best_iou: float, best_epoch: int) -> bool:
-    """The authors' rules: plateau above 0.6, hopeless at 50 (< 0.2) or at 10 (== 0)."""
+def should_stop(epoch: int, best_iou: float, best_epoch: int, min_epochs: int = 0) -> bool:
+    """The authors' rules: plateau above 0.6, hopeless at 50 (< 0.2) or at 10 (== 0); none of
+    them before ``min_epochs``."""
+    if epoch < min_epochs:
+        return False
     if best_iou > 0.6 and epoch - best_epoch >= 10:
         return True
     if epoch >= 50 and best_iou < 0.2:
@@ -52,6 +55,7 @@ def fit(
     loss_kwargs: dict,
     cancel: threading.Event | None = None,
     progress: Progress | None = None,
+    min_epochs: int = 0,
 ) -> FitOutcome:
     """Train ``params`` on the batch; ``score`` (IoU) of sample 0 picks the kept weights.
 
@@ -93,7 +97,7 @@ def fit(
         out.ious.append(iou)
         if progress is not None:
             progress(epoch, value, iou)
-        if should_stop(epoch, best_iou, best_epoch):
+        if should_stop(epoch, best_iou, best_epoch, min_epochs):
             break
 
     if out.epochs:

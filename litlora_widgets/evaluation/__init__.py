@@ -77,19 +77,20 @@ def evaluate(
         raise InputError("max_frames must be at least 2 (a first frame and one to track)")
     if workers < 1:
         raise InputError(f"workers must be >= 1, got {workers}")
+    from ..build_sam import default_lit_config, model_info
     from ..engine.experts import LitConfig
 
-    lc = lit_config if lit_config is not None else LitConfig()
+    spec = _model_spec(model, config, image_size, device)
+    predictor = get_predictor(spec, seed)  # fails early on a bad model
+    lc = lit_config if lit_config is not None else default_lit_config(predictor)
     lc = LitConfig(**lc) if isinstance(lc, dict) else lc
     lc.validate()
     lc_dict = {k: v for k, v in lc.to_dict().items() if k != "seed"}
     base = dict(
-        model=_model_spec(model, config, image_size, device), methods=methods,
-        threshold=float(threshold), judge=judge, accept_score=float(accept_score), seed=int(seed),
-        max_frames=max_frames, lit_config=lc_dict,
+        model=spec, methods=methods, threshold=float(threshold), judge=judge,
+        accept_score=float(accept_score), seed=int(seed), max_frames=max_frames,
+        lit_config=lc_dict,
     )  # fmt: skip
-    predictor = get_predictor(base["model"], seed)  # fails early on a bad model
-    from ..build_sam import model_info
 
     info = model_info(predictor)
     keys = [k for k, _, _ in run_keys(methods, judge)]
