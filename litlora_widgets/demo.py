@@ -28,12 +28,12 @@ def _load_model(checkpoint: str | None, config: str | None):
 
 
 def run(out: Path, frames: int, seed: int, checkpoint: str | None, config: str | None,
-        threshold: float = 0.5) -> dict:  # fmt: skip
+        threshold: float = 0.5, difficulty: str = "hard") -> dict:  # fmt: skip
     from .datasets import demo_clip
     from .masks import mask_iou
     from .session import Session
 
-    video, labels = demo_clip(seed=seed, num_frames=frames, size=(240, 320))
+    video, labels = demo_clip(seed=seed, num_frames=frames, size=(240, 320), difficulty=difficulty)
     gt = labels == 1
     predictor = _load_model(checkpoint, config)
     session = Session(predictor, video)
@@ -117,11 +117,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("demo_output"))
     ap.add_argument("--frames", type=int, default=24)
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--difficulty", default="hard", choices=("easy", "medium", "hard"),
+                    help="of the synthetic clip: hard has distractors and occluders to correct")
     ap.add_argument("--checkpoint", help="official SAM2 checkpoint (.pt / .safetensors)")
     ap.add_argument("--config", help="config of that checkpoint, e.g. sam2.1_hiera_t")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    run(args.out, args.frames, args.seed, args.checkpoint, args.config)
+    run(args.out, args.frames, args.seed, args.checkpoint, args.config,
+        difficulty=args.difficulty)
     print(f"done in {time.perf_counter() - t0:.0f} s")
     return 0
 

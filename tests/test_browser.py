@@ -262,7 +262,8 @@ def open_notebook(lab, browser, name: str, src: str | None = None, size=VIDEO["s
     write_notebook(root / f"{name}.ipynb", out, src)
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.on("console", lambda m: m.type == "error" and print("console:", m.text))
-    page.goto(f"{url}/lab/tree/{name}.ipynb")
+    # a workspace per notebook: JupyterLab would otherwise restore the tabs of earlier pages
+    page.goto(f"{url}/lab/workspaces/{name}/tree/{name}.ipynb?reset")
     run_first_cell(page)
     try:
         page.locator(".litlora canvas.ll-cursor").wait_for(timeout=180_000)

@@ -15,7 +15,9 @@ then 4-frame clips; clips ramp from mostly easy to the full mix (``difficulty_mi
     python -m litlora_widgets.pretrain.train --out runs/tiny --batch 16 --frames 1 --p-click 1 \
         --lr 5e-4 --steps 3000 --stop-at 2000
     python -m litlora_widgets.pretrain.train --out runs/tiny --resume --batch 4 --frames 4 \
-        --lr 5e-4 --steps 9000
+        --lr 5e-4 --steps 9000 --stop-at 4000
+    python -m litlora_widgets.pretrain.train --out runs/tiny --resume --batch 4 --frames 4 \
+        --lr 5e-4 --steps 9000 --mix-end 0.3 0.45 0.25 --mix-ramp 1
 
 ``--time-limit`` stops (and saves) a run early, for leases of a few minutes; ``--resume``
 continues exactly from ``OUT/ckpt.pt`` (weights + AdamW state); ``--init-from`` continues from
@@ -241,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--size", type=int, default=128, help="clip size (the model's input)")
-    ap.add_argument("--lr", type=float, default=4e-4)
+    ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--clip", type=float, default=5.0, help="gradient-norm clip")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--p-click", type=float, default=0.5,
