@@ -117,8 +117,7 @@ app
 """
 
 
-def write_notebook(path: Path, out: Path, src: str | None = None) -> None:
-    src = src or NOTEBOOK_SETUP.format(tests=str(TESTS), out=str(out), video=VIDEO)
+def write_notebook(path: Path, src: str) -> None:
     nb = {
         "cells": [
             {
@@ -257,9 +256,8 @@ def open_notebook(lab, browser, name: str, src: str | None = None, size=VIDEO["s
     url, root = lab
     out = root / f"state-{name}"
     out.mkdir()
-    if src is not None:
-        src = src.format(out=str(out))
-    write_notebook(root / f"{name}.ipynb", out, src)
+    src = (src or NOTEBOOK_SETUP).format(tests=str(TESTS), out=str(out), video=VIDEO)
+    write_notebook(root / f"{name}.ipynb", src)
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.on("console", lambda m: m.type == "error" and print("console:", m.text))
     # a workspace per notebook: JupyterLab would otherwise restore the tabs of earlier pages
