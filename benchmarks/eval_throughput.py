@@ -58,7 +58,7 @@ def main(argv=None) -> dict:
 
     video = VideoSource.open([np.asarray(Image.open(f).convert("RGB")) for f in gt.frames])
     obj = gt.objects[0]
-    prop_s, n = propagation_seconds(predictor, video, gt.masks[0] == obj)
+    prop_s, n = propagation_seconds(predictor, video, gt.mask(gt.starts[obj], obj))
     base = dict(
         video=spec.to_dict(),
         model=model,

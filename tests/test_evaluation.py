@@ -115,7 +115,7 @@ def test_davis_layout_multi_object(tmp_path, make_clip):
     (spec,) = discover(tmp_path / "davis")
     assert spec.layout == "davis"
     gt = load_ground_truth(spec, max_frames=2)
-    assert gt.objects == [1, 2] and len(gt.masks) == 2
+    assert gt.objects == [1, 2] and gt.annotated == [0, 1]
 
 
 # ---------------------------------------------------------------- runs (real SAM2, 256 px)

@@ -202,7 +202,6 @@ def markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-
 def _save_figure(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
@@ -210,6 +209,7 @@ def _save_figure(fig, path: Path) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
 
 def figures(out: Path, results: list[dict], summary: dict) -> list[Path]:
     """corrections_per_video.png, iou_curves.png, jf_vs_corrections.png."""

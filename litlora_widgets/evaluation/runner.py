@@ -13,7 +13,6 @@ import json
 import threading
 import time
 import traceback
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,19 +72,29 @@ def _seed(seed: int) -> None:
     np.random.seed(seed % 2**32)
 
 
-def _video_input(gt: GroundTruth, full: int):
-    """The session's video: the folder when every frame is used, else the first N frames."""
+def _video_input(gt: GroundTruth):
+    """The session's video: the folder or file when every frame is used, else the first N."""
     from ..video import VideoSource
 
-    if len(gt.frames) == full:
-        return VideoSource.open(gt.frames[0].parent)
-    from PIL import Image
+    if isinstance(gt.video, list):
+        from PIL import Image
 
-    return VideoSource.open([np.asarray(Image.open(p).convert("RGB")) for p in gt.frames])
+        return VideoSource.open([np.asarray(Image.open(p).convert("RGB")) for p in gt.video])
+    src = VideoSource.open(gt.video)
+    if src.num_frames > gt.num_frames:
+        return VideoSource.open([np.asarray(src.frame(i)) for i in range(gt.num_frames)])
+    return src
+
+
+def _judge_view(pred: np.ndarray, void: np.ndarray | None, g: np.ndarray) -> np.ndarray:
+    """The prediction as judged: void pixels (label 255) take the ground truth's value."""
+    return pred if void is None else np.where(void, g, pred)
 
 
 def _run_object(predictor, video, gt: GroundTruth, obj: int, method: str, judge: str | None,
                 spec: dict, cancel: threading.Event | None, bar) -> dict:  # fmt: skip
+    """One object from its first annotated frame to its end; only annotated frames are judged
+    (and corrected), the frames between them are tracked as the user would see them."""
     from ..engine.experts import LitConfig
     from ..session import Session
 
@@ -94,36 +103,39 @@ def _run_object(predictor, video, gt: GroundTruth, obj: int, method: str, judge:
     _seed(spec["seed"])
     cfg = LitConfig(**{**spec.get("lit_config", {}), "seed": spec["seed"]})
     cfg.targets = tuple(cfg.targets)
-    gts = [lab == obj for lab in gt.masks]
-    n = len(gts)
+    start = gt.starts[obj]
+    judged = set(gt.judged(obj))
     rec: dict[str, Any] = dict(
-        obj_id=obj, method=method, judge=judge, corrections=0, click_corrections=0,
-        mask_corrections=0, clicks=0, accepts=0, auto_accepts=0, bad_accepts=0, reviews=0,
-        train_seconds=[], new_experts=0, events=[], per_frame=[],
+        obj_id=obj, method=method, judge=judge, start=start, corrections=0,
+        click_corrections=0, mask_corrections=0, clicks=0, accepts=0, auto_accepts=0,
+        bad_accepts=0, reviews=0, train_seconds=[], new_experts=0, events=[], per_frame=[],
     )  # fmt: skip
     t0 = time.perf_counter()
     # batch runs keep no autosave journal
     s = Session(predictor, video, lit=lit, lit_config=cfg, undo_depth=2, autosave=False)
     try:
         s.add_object(obj_id=obj)
-        s.add_mask(0, obj, gts[0])
+        s.add_mask(start, obj, gt.mask(start, obj))
         gen = None
-        for t in range(1, n):
+        last = max(judged, default=start)
+        for t in range(start + 1, last + 1):
             if cancel is not None and cancel.is_set():
                 raise Cancelled(f"evaluation cancelled at frame {t}")
             if gen is None:
-                gen = s.propagate(start_frame=t, max_frames=n - 1 - t, progress=False)
+                gen = s.propagate(start_frame=t, max_frames=last - t, progress=False)
             ft, masks = next(gen)
             assert ft == t, (ft, t)
-            g = gts[t]
-            pred = masks[obj]
+            if t not in judged:
+                continue
+            g, void = gt.mask(t, obj), gt.void(t)
+            pred = _judge_view(masks[obj], void, g)
             j_b, f_b = mask_iou(pred, g), boundary_f(pred, g)
             action, nclicks = "none", 0
             if j_b < thr:
                 gen.close()
                 gen = None
                 action, nclicks = _fix_frame(s, t, obj, pred, g, thr, lit, judge, spec, rec)
-            final = s.mask(t, obj)
+            final = _judge_view(s.mask(t, obj), void, g)
             rec["per_frame"].append(dict(
                 frame=t, j_before=j_b, f_before=f_b, j=mask_iou(final, g),
                 f=boundary_f(final, g), action=action, clicks=nclicks,
@@ -236,17 +248,16 @@ def run_video(spec: dict, cancel: threading.Event | None = None) -> dict:
 
             torch.set_num_threads(int(spec["threads"]))
         gt = load_ground_truth(vs, spec.get("max_frames"))
-        full = len([p for p in Path(vs.frames).iterdir() if p.suffix.lower() in
-                    {".jpg", ".jpeg", ".png"} and not p.name.startswith(".")])  # fmt: skip
         predictor = get_predictor(spec["model"], spec["seed"])
-        video = _video_input(gt, full)
-        out.update(frames=len(gt.frames), height=gt.height, width=gt.width, objects=gt.objects)
+        video = _video_input(gt)
+        out.update(frames=gt.num_frames, annotated=len(gt.annotated), height=gt.height,
+                   width=gt.width, objects=gt.objects, layout=vs.layout)  # fmt: skip
         keys = run_keys(spec["methods"], spec["judge"])
         bar = None
         if spec.get("progress"):
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(keys) * len(gt.objects) * (len(gt.frames) - 1),
+            bar = tqdm(total=len(keys) * sum(len(gt.judged(o)) for o in gt.objects),
                        desc=vs.name, unit="frame", leave=False)  # fmt: skip
         try:
             runs = {}

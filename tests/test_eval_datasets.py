@@ -1,0 +1,236 @@
+"""Every dataset layout the evaluation reads, each built here as a tiny fixture: what is
+annotated, where each object starts and ends, void pixels, and clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from litlora_widgets.evaluation.datasets import discover, load_ground_truth
+from litlora_widgets.masks import davis_palette, encode_rle
+
+H, W, T = 24, 32, 12
+
+
+def _frames(folder: Path, n: int = T, name="{:05d}.jpg") -> list[np.ndarray]:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    out = []
+    for t in range(n):
+        f = rng.integers(0, 255, (H, W, 3), dtype=np.uint8)
+        Image.fromarray(f).save(folder / name.format(t))
+        out.append(f)
+    return out
+
+
+def _label(objs: dict[int, tuple[int, int]], void: bool = False) -> np.ndarray:
+    """A label map with a 4×4 square per object at (y, x)."""
+    lab = np.zeros((H, W), np.uint8)
+    for o, (y, x) in objs.items():
+        lab[y : y + 4, x : x + 4] = o
+    if void:
+        lab[0:2, 0:2] = 255
+    return lab
+
+
+def _save_palette(path: Path, lab: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im = Image.fromarray(lab, mode="P")
+    im.putpalette(davis_palette().astype(np.uint8).ravel().tolist())
+    im.save(path)
+
+
+def test_davis2016_binary_pngs_every_frame(tmp_path):
+    root = tmp_path / "DAVIS"
+    _frames(root / "JPEGImages" / "480p" / "cows")
+    for t in range(T):
+        m = (_label({1: (5, t)}) > 0).astype(np.uint8) * 255
+        (root / "Annotations" / "480p" / "cows").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(m).save(root / "Annotations" / "480p" / "cows" / f"{t:05d}.png")
+    (spec,) = discover(root)
+    gt = load_ground_truth(spec)
+    assert spec.layout == "davis" and gt.objects == [1]
+    assert gt.annotated == list(range(T)) and gt.starts == {1: 0} and gt.ends == {1: T - 1}
+    assert gt.judged(1) == list(range(1, T))
+    assert gt.mask(3, 1).sum() == 16 and gt.mask(3, 1)[5, 3] and gt.void(3) is None
+    assert gt.video == str(root / "JPEGImages" / "480p" / "cows")
+    short = load_ground_truth(spec, max_frames=4)
+    assert short.num_frames == 4 and short.annotated == [0, 1, 2, 3] and len(short.video) == 4
+
+
+def test_davis2017_palette_multi_object_and_late_object(tmp_path):
+    root = tmp_path / "DAVIS2017"
+    _frames(root / "JPEGImages" / "480p" / "dogs")
+    for t in range(T):
+        objs = {1: (2, 2), 2: (10, 10)} if t < 6 else {1: (2, 2), 2: (10, 10), 3: (16, 20)}
+        _save_palette(root / "Annotations" / "480p" / "dogs" / f"{t:05d}.png", _label(objs))
+    gt = load_ground_truth(discover(root)[0])
+    assert gt.objects == [1, 2, 3] and gt.starts == {1: 0, 2: 0, 3: 6}
+    assert gt.judged(3) == list(range(7, T))
+    assert gt.mask(7, 2).sum() == 16 and not gt.mask(7, 2)[2, 2]
+
+
+def test_youtube_vos_sparse_with_meta_json(tmp_path):
+    """Every 5th frame annotated; object 2 first appears on frame 5; meta.json lists both."""
+    root = tmp_path / "ytvos" / "train"
+    _frames(root / "JPEGImages" / "abc123")
+    meta = {"videos": {"abc123": {"objects": {
+        "1": {"category": "cat", "frames": ["00000", "00005", "00010"]},
+        "2": {"category": "dog", "frames": ["00005", "00010"]},
+    }}}}  # fmt: skip
+    (root / "meta.json").write_text(json.dumps(meta))
+    for t in (0, 5, 10):
+        objs = {1: (2, 2)} if t == 0 else {1: (2, 2), 2: (12, 20)}
+        _save_palette(root / "Annotations" / "abc123" / f"{t:05d}.png", _label(objs))
+    (spec,) = discover(root)
+    assert spec.meta == str(root / "meta.json")
+    gt = load_ground_truth(spec)
+    assert gt.num_frames == T and gt.annotated == [0, 5, 10]
+    assert gt.objects == [1, 2] and gt.starts == {1: 0, 2: 5} and gt.ends == {1: 10, 2: 10}
+    assert gt.judged(1) == [5, 10] and gt.judged(2) == [10]
+    with pytest.raises(KeyError, match="not annotated"):
+        gt.mask(3, 1)
+
+
+@pytest.mark.parametrize("name", ["mose", "mosev2"])
+def test_mose_layout_without_meta(tmp_path, name):
+    root = tmp_path / name / "valid"
+    _frames(root / "JPEGImages" / "v1")
+    for t in range(0, T, 5):
+        objs = {1: (2, 2), 4: (8, 8)} if t >= 5 else {4: (8, 8)}
+        _save_palette(root / "Annotations" / "v1" / f"{t:05d}.png", _label(objs))
+    gt = load_ground_truth(discover(root)[0])
+    assert gt.objects == [1, 4] and gt.starts == {1: 5, 4: 0} and gt.annotated == [0, 5, 10]
+    assert gt.judged(1) == [10] and gt.judged(4) == [5, 10]
+
+
+def test_vost_void_pixels(tmp_path):
+    root = tmp_path / "VOST"
+    _frames(root / "JPEGImages" / "555_cut_onion", name="frame{:05d}.jpg")
+    for t in range(0, T, 3):
+        _save_palette(root / "Annotations" / "555_cut_onion" / f"frame{t:05d}.png",
+                      _label({1: (6, 6)}, void=t > 0))  # fmt: skip
+    gt = load_ground_truth(discover(root)[0])
+    assert gt.objects == [1] and gt.annotated == [0, 3, 6, 9]
+    assert gt.void(0) is None and gt.void(3).sum() == 4 and not gt.mask(3, 1)[0, 0]
+
+
+def test_lvos_v2_meta_frame_range(tmp_path):
+    """LVOS: the meta JSON's frame_range bounds each object (object 2 leaves after frame 6)."""
+    root = tmp_path / "LVOS" / "valid"
+    _frames(root / "JPEGImages" / "0tCWPOrc", name="{:08d}.jpg")
+    for t in range(T):
+        objs = {1: (2, 2), 2: (12, 12)} if 2 <= t <= 6 else {1: (2, 2)}
+        _save_palette(root / "Annotations" / "0tCWPOrc" / f"{t:08d}.png", _label(objs))
+    meta = {"videos": {"0tCWPOrc": {"objects": {
+        "1": {"frame_range": {"start": "00000000", "end": f"{T - 1:08d}", "frame_nums": T}},
+        "2": {"frame_range": {"start": 2, "end": 6, "frame_nums": 5}},
+    }}}}  # fmt: skip
+    (root / "valid_meta.json").write_text(json.dumps(meta))
+    gt = load_ground_truth(discover(root)[0])
+    assert gt.starts == {1: 0, 2: 2} and gt.ends == {1: T - 1, 2: 6}
+    assert gt.judged(2) == [3, 4, 5, 6]
+    meta["videos"]["0tCWPOrc"]["objects"]["3"] = {"frame_range": {"start": 0, "end": 5}}
+    (root / "valid_meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"object\(s\) \[3\] of the meta JSON never appear"):
+        load_ground_truth(discover(root)[0])
+
+
+def test_sav_val_folder_per_masklet_pngs(tmp_path):
+    """SA-V val/test: 24 fps frames, one binary PNG per masklet on every 4th frame."""
+    root = tmp_path / "sav_val"
+    _frames(root / "JPEGImages_24fps" / "sav_000001")
+    for t in range(0, T, 4):
+        for mid, yx in ((0, (2, 2)), (1, (3, 3))):  # overlapping masklets
+            if mid == 1 and t == 0:
+                m = np.zeros((H, W), np.uint8)  # masklet 1 appears on frame 4
+            else:
+                m = (_label({1: yx}) > 0).astype(np.uint8) * 255
+            d = root / "Annotations_6fps" / "sav_000001" / f"{mid:03d}"
+            d.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(m).save(d / f"{t:05d}.png")
+    (spec,) = discover(root)
+    gt = load_ground_truth(spec)
+    assert spec.layout == "sav" and gt.annotated == [0, 4, 8]
+    assert gt.objects == [1, 2] and gt.starts == {1: 0, 2: 4} and gt.judged(2) == [8]
+    assert (gt.mask(4, 1) & gt.mask(4, 2)).sum() == 9  # overlap kept
+
+
+def test_sav_train_mp4_and_manual_json(tmp_path):
+    """SA-V train: <vid>.mp4 + <vid>_manual.json, masklet RLEs on every 4th frame."""
+    import av
+
+    root = tmp_path / "sav_train" / "sav_000"
+    root.mkdir(parents=True)
+    with av.open(str(root / "sav_000002.mp4"), "w") as c:
+        st = c.add_stream("mpeg4", rate=24)
+        st.width, st.height, st.pix_fmt = W, H, "yuv420p"
+        for f in _frames(tmp_path / "src"):
+            for p in st.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                c.mux(p)
+        for p in st.encode():
+            c.mux(p)
+    masklet = []
+    for t in range(0, T, 4):
+        a = _label({1: (2, 2)}) > 0
+        b = _label({1: (10, 10)}) > 0 if t >= 8 else np.zeros((H, W), bool)
+        masklet.append([encode_rle(a), encode_rle(b)])
+    (root / "sav_000002_manual.json").write_text(json.dumps({
+        "video_id": "sav_000002", "video_frame_count": T, "video_height": H, "video_width": W,
+        "masklet": masklet, "masklet_id": [0, 1], "masklet_num": 2,
+        "masklet_first_appeared_frame": [0, 2],
+    }))  # fmt: skip
+    (spec,) = discover(root)
+    assert spec.layout == "sav-json" and spec.frames.endswith("sav_000002.mp4")
+    gt = load_ground_truth(spec)
+    assert gt.num_frames == T and gt.annotated == [0, 4, 8]
+    assert gt.objects == [1, 2] and gt.starts == {1: 0, 2: 8} and gt.judged(1) == [4, 8]
+    assert gt.mask(8, 2).sum() == 16 and gt.frames is None
+    short = load_ground_truth(spec, max_frames=6)
+    assert short.objects == [1] and short.annotated == [0, 4]
+    bad = json.loads((root / "sav_000002_manual.json").read_text())
+    bad["masklet"].append(bad["masklet"][0])  # 4 annotated frames need 13 frames
+    (root / "sav_000002_manual.json").write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match="4 annotated frames every 4th need 13 frames"):
+        load_ground_truth(spec)
+
+
+def test_sparse_mask_matching_no_frame_is_an_error(tmp_path):
+    root = tmp_path / "yt"
+    _frames(root / "JPEGImages" / "v", n=3)
+    _save_palette(root / "Annotations" / "v" / "00000.png", _label({1: (2, 2)}))
+    _save_palette(root / "Annotations" / "v" / "00009.png", _label({1: (2, 2)}))
+    with pytest.raises(ValueError, match="00009.png matches no frame"):
+        load_ground_truth(discover(root)[0])
+
+
+def test_sparse_run_judges_only_annotated_frames(tmp_path):
+    """A YouTube-VOS-style video through the protocol (real random-weight SAM2, 256 px):
+    each object is prompted on its first annotated frame and judged only on annotated ones."""
+    from litlora_widgets.evaluation.runner import run_video
+
+    root = tmp_path / "yt"
+    _frames(root / "JPEGImages" / "v", n=9)
+    for t in (0, 4, 8):
+        objs = {1: (2, 2)} if t == 0 else {1: (2, 2 + t), 2: (12, 20)}
+        _save_palette(root / "Annotations" / "v" / f"{t:05d}.png", _label(objs))
+    (spec,) = discover(root)
+    r = run_video(dict(
+        video=spec.to_dict(), model={"checkpoint": "random", "image_size": 256, "device": "cpu"},
+        methods=["sam2"], threshold=0.5, judge="oracle", accept_score=0.5, seed=0,
+        max_frames=None, lit_config={},
+    ))  # fmt: skip
+    assert r["status"] == "ok", r.get("error")
+    assert r["frames"] == 9 and r["annotated"] == 3 and r["objects"] == [1, 2]
+    o1, o2 = r["runs"]["sam2"]["objects"]
+    assert (o1["start"], o2["start"]) == (0, 4)
+    assert [p["frame"] for p in o1["per_frame"]] == [4, 8]
+    assert [p["frame"] for p in o2["per_frame"]] == [8]
+    assert o1["frames"] == 2 and o2["frames"] == 1
+    for o in (o1, o2):  # after the user acts every judged frame is right
+        assert all(p["j"] >= 0.5 for p in o["per_frame"])
+        assert o["corrections"] == sum(p["j_before"] < 0.5 for p in o["per_frame"])
