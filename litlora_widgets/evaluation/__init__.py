@@ -1,25 +1,26 @@
 """Online evaluation: how many corrections LIT-LoRA saves over SAM2, with a simulated user.
 
-``evaluate`` runs every video (in parallel processes with ``workers > 1``), writes each
-video's result as soon as it finishes, skips videos already done in ``out`` (resume), and
-returns the summary. ``litlora-eval`` is its command line.
+``evaluate`` runs every video (serially, in parallel processes with ``workers > 1``, or as Ray
+tasks with ``backend="ray"``), writes each video's result as soon as it finishes, skips videos
+already done in ``out`` (resume, whichever backend wrote them), and returns the summary.
+``shard=(i, n)`` runs every n-th video from the i-th, for schedulers without Ray;
+``merge`` combines shard folders into the summary of one run. ``litlora-eval`` is the command
+line.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import threading
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from ..errors import Cancelled, InputError
 from . import report
+from .backends import BACKENDS, run_processes, run_ray, run_serial
 from .datasets import discover
 from .runner import config_key, get_predictor, run_keys, run_video
 
-__all__ = ["evaluate", "run_video"]
+__all__ = ["evaluate", "merge", "parse_shard", "run_video"]
 
 METHODS = ("sam2", "lit")
 JUDGES = ("oracle", "realistic", "both")
@@ -57,6 +58,11 @@ def evaluate(
     device: str = "cpu",
     resolution: str | None = None,
     cancel: threading.Event | None = None,
+    backend: str | None = None,
+    address: str | None = None,
+    gpus_per_video: float = 0.0,
+    cpus_per_video: float = 1.0,
+    shard: tuple[int, int] | str | None = None,
 ) -> dict:
     """Evaluate ``methods`` on every video of ``data_dir``; returns the summary dict.
 
@@ -65,6 +71,11 @@ def evaluate(
     experts), "realistic" (the model's own scores, a review when the user must look) or
     "both" (adds ``lit_realistic``). With ``out`` set, finished videos are skipped on a re-run
     unless ``overwrite``. ``cancel`` (an Event) or Ctrl-C stops after keeping finished videos.
+
+    ``backend``: "serial", "process" (``workers`` processes) or "ray" (one task per video with
+    ``cpus_per_video`` / ``gpus_per_video`` on the cluster at ``address``; needs the ``ray``
+    extra); default "process" when ``workers > 1``, else "serial". ``shard``: ``(i, n)`` or
+    ``"i/n"`` (0 <= i < n) runs videos i, i+n, i+2n, … of the dataset's order.
     """
     methods = list(dict.fromkeys(methods))
     if not methods or set(methods) - set(METHODS):
@@ -77,11 +88,20 @@ def evaluate(
         raise InputError("max_frames must be at least 2 (a first frame and one to track)")
     if workers < 1:
         raise InputError(f"workers must be >= 1, got {workers}")
+    backend = backend or ("process" if workers > 1 else "serial")
+    if backend not in BACKENDS:
+        raise InputError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "ray":
+        from .backends import import_ray
+
+        import_ray()  # fails early, naming the extra to install
+    shard = parse_shard(shard) if shard is not None else None
     from ..build_sam import default_lit_config, model_info
     from ..engine.experts import LitConfig
 
     spec = _model_spec(model, config, image_size, device)
-    predictor = get_predictor(spec, seed)  # fails early on a bad model
+    # fails early on a bad model; a Ray driver may have no GPU, its workers build their own
+    predictor = get_predictor({**spec, "device": "cpu"} if backend == "ray" else spec, seed)
     lc = lit_config if lit_config is not None else default_lit_config(predictor)
     lc = LitConfig(**lc) if isinstance(lc, dict) else lc
     lc.validate()
@@ -99,6 +119,8 @@ def evaluate(
             "random_weights": info.random_weights, "image_size": info.image_size}  # fmt: skip
 
     specs = discover(data_dir, sequences, resolution)
+    if shard is not None:
+        specs = specs[shard[0] :: shard[1]]
     outdir = None if out is None else Path(out).expanduser()
     done: dict[str, dict] = {}
     if outdir is not None:
@@ -129,14 +151,22 @@ def evaluate(
 
     bar = tqdm(total=len(specs), initial=len(done), desc="videos", unit="video",
                disable=not progress)  # fmt: skip
+
+    def finish_one(r: dict) -> None:
+        finish(r)
+        bar.update(1)
+
+    jobs = [{**base, "video": vs.to_dict(), "progress": progress and backend == "serial"}
+            for vs in todo]  # fmt: skip
     interrupted = False
     try:
-        if workers == 1 or len(todo) <= 1:
-            for vs in todo:
-                finish(run_video({**base, "video": vs.to_dict(), "progress": progress}, cancel))
-                bar.update(1)
+        if backend == "ray" and jobs:
+            run_ray(jobs, finish_one, cancel, address=address, cpus_per_video=cpus_per_video,
+                    gpus_per_video=gpus_per_video)  # fmt: skip
+        elif backend == "process" and len(jobs) > 1:
+            run_processes(jobs, workers, finish_one, cancel)
         else:
-            interrupted = _run_parallel(todo, base, workers, finish, bar, cancel)
+            run_serial(jobs, finish_one, cancel)
     except (KeyboardInterrupt, Cancelled):
         interrupted = True
     finally:
@@ -150,26 +180,69 @@ def evaluate(
     return report.clean(summary)  # plain JSON types, as in summary.json
 
 
-def _run_parallel(todo, base, workers, finish, bar, cancel) -> bool:
-    """Videos in spawned processes (fork is unsafe with torch threads); True if stopped."""
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    ctx = multiprocessing.get_context("spawn")
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+def parse_shard(shard) -> tuple[int, int]:
+    """``"i/n"`` or ``(i, n)`` with ``0 <= i < n`` (e.g. ``$SLURM_ARRAY_TASK_ID/8``)."""
     try:
-        pending = {ex.submit(run_video, {**base, "video": vs.to_dict(), "progress": False,
-                                         "threads": threads}) for vs in todo}  # fmt: skip
-        while pending:
-            fin, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for f in fin:
-                finish(f.result())
-                bar.update(1)
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("evaluation cancelled")
-    except BaseException:
-        ex.shutdown(wait=False, cancel_futures=True)
-        raise
-    ex.shutdown()
-    return False
+        i, n = (int(x) for x in (shard.split("/") if isinstance(shard, str) else shard))
+    except (ValueError, TypeError) as e:
+        raise InputError(f"--shard must look like i/N (e.g. 0/4), got {shard!r}") from e
+    if n < 1 or not 0 <= i < n:
+        raise InputError(f"--shard {i}/{n}: need N >= 1 and 0 <= i < N (shards 0/{n} … "
+                         f"{max(n - 1, 0)}/{n})")  # fmt: skip
+    return i, n
+
+
+def merge(shard_dirs, out, *, figures: bool = True) -> dict:
+    """Combine the ``--out`` folders of shard runs (or of any runs with the same settings) into
+    one summary in ``out``, equal to a single run's (timing aside).
+
+    Refuses folders made with other settings. Videos are ordered as the dataset lists them
+    when its folder is still there. ``complete`` is true only when every video of the dataset
+    (or every video the shards ran, if the dataset folder is gone) has a result.
+    """
+    from .datasets import natural_key
+
+    dirs = [Path(d).expanduser() for d in shard_dirs]
+    if not dirs:
+        raise InputError("merge needs at least one shard folder")
+    metas = []
+    for d in dirs:
+        p = d / "summary.json"
+        if not p.is_file():
+            raise InputError(f"{d} has no summary.json; pass the --out folders of shard runs")
+        metas.append(report.read_json(p))
+    ref = metas[0]
+    for d, m in zip(dirs[1:], metas[1:], strict=True):
+        if m.get("config_key") != ref.get("config_key"):
+            raise InputError(
+                f"{d} was made with other settings than {dirs[0]} (model, methods, seed, …); "
+                "merge only shards of one run"
+            )
+    meta = {k: ref[k] for k in ("config", "config_key", "model_name", "random_weights",
+                                "image_size") if k in ref}  # fmt: skip
+    results: dict[str, dict] = {}
+    for d in dirs:
+        for p in sorted((d / "videos").glob("*.json")):
+            r = report.read_json(p)
+            if r.get("config_key", meta["config_key"]) != meta["config_key"]:
+                raise InputError(f"{p} was made with other settings; re-run that video")
+            old = results.get(r["video"])
+            if old is None or old.get("status") != "ok":  # an ok result beats an error
+                results[r["video"]] = r
+    cfg = meta["config"]
+    try:
+        order = [s.name for s in discover(cfg["data_dir"], cfg.get("sequences"))]
+    except InputError:
+        order = sorted(results, key=natural_key)
+    ordered = [results[v] for v in order if v in results]
+    keys = [k for k, _, _ in run_keys(cfg["methods"], cfg["judge"])]
+    complete = len(ordered) == len(order) and all(m.get("complete") for m in metas)
+    outdir = Path(out).expanduser()
+    (outdir / "videos").mkdir(parents=True, exist_ok=True)
+    for r in ordered:
+        report.write_json(outdir / "videos" / f"{r['video']}.json", r)
+    summary = _write_outputs(outdir, ordered, keys, meta, figures=figures, complete=complete)
+    return report.clean(summary)
 
 
 def _write_outputs(outdir: Path, results: list[dict], keys, meta, *, figures: bool,

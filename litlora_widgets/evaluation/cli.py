@@ -1,4 +1,8 @@
-"""``litlora-eval``: the online evaluation from the command line (see ``evaluate``)."""
+"""``litlora-eval``: the online evaluation from the command line (see ``evaluate``).
+
+``litlora-eval DATA [--backend ray] [--shard i/N] …`` runs it; ``litlora-eval merge OUT… --out
+DIR`` combines the output folders of shards into one summary.
+"""
 
 from __future__ import annotations
 
@@ -37,16 +41,73 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--init-epochs", type=int, default=None, help="LIT-LoRA epochs, first")
     p.add_argument("--finetune-epochs", type=int, default=None, help="LIT-LoRA epochs, later")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu", help="cpu, cuda, auto")
+    p.add_argument(
+        "--device",
+        default=None,
+        help="cpu, cuda, auto (default: cuda with --gpus-per-video, else cpu)",
+    )
     p.add_argument("--out", default="litlora-eval-out", help="output folder")
     p.add_argument("--workers", type=int, default=1, help="videos in parallel processes")
+    p.add_argument(
+        "--backend",
+        default=None,
+        choices=["serial", "process", "ray"],
+        help="where videos run (default: process with --workers > 1, else serial); "
+        "ray needs pip install 'litlora-widgets[ray]'",
+    )
+    p.add_argument(
+        "--address",
+        default=None,
+        help="Ray cluster address ('auto': the running cluster; default: a new local one)",
+    )
+    p.add_argument("--gpus-per-video", type=float, default=0.0, help="Ray: GPUs per video task")
+    p.add_argument("--cpus-per-video", type=float, default=1.0, help="Ray: CPUs per video task")
+    p.add_argument(
+        "--shard",
+        default=None,
+        help="i/N: run videos i, i+N, … only (0 <= i < N); combine the --out "
+        "folders with `litlora-eval merge`",
+    )
     p.add_argument("--overwrite", action="store_true", help="redo videos already in --out")
     p.add_argument("--no-progress", action="store_true")
     return p
 
 
+def merge_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="litlora-eval merge",
+        description="Combine the --out folders of shard runs into one summary (equal to a "
+        "single run's).",
+    )
+    p.add_argument("shards", nargs="+", help="--out folders of the shard runs")
+    p.add_argument("--out", required=True, help="folder for the merged summary")
+    return p
+
+
+def _merge_main(argv) -> int:
+    a = merge_parser().parse_args(argv)
+    from . import merge
+    from .report import markdown
+
+    try:
+        s = merge(a.shards, a.out)
+    except LitLoraError as e:
+        print(f"litlora-eval merge: error: {e}", file=sys.stderr)
+        return 2
+    print(markdown(s))
+    if not s.get("complete"):
+        print("litlora-eval merge: some videos have no result yet (or a shard stopped early)",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    return 1 if s["errors"] else 0
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "merge":
+        return _merge_main(argv[1:])
     a = parser().parse_args(argv)
+    device = a.device or ("cuda" if a.gpus_per_video > 0 else "cpu")
     from . import evaluate
     from .report import markdown
 
@@ -61,7 +122,9 @@ def main(argv=None) -> int:
             max_frames=a.max_frames, image_size=a.image_size, methods=a.methods,
             threshold=a.threshold, judge=a.judge, accept_score=a.accept_score, seed=a.seed,
             out=a.out, workers=a.workers, lit_config=lit or None, progress=not a.no_progress,
-            overwrite=a.overwrite, device=a.device, resolution=a.resolution,
+            overwrite=a.overwrite, device=device, resolution=a.resolution, backend=a.backend,
+            address=a.address, gpus_per_video=a.gpus_per_video, cpus_per_video=a.cpus_per_video,
+            shard=a.shard,
         )  # fmt: skip
     except LitLoraError as e:
         print(f"litlora-eval: error: {e}", file=sys.stderr)

@@ -1,0 +1,121 @@
+"""Where videos run: in this process, in a local process pool, or as Ray tasks on a cluster.
+
+Every backend runs the same pure ``run_video(spec)`` and hands each result to ``finish`` as soon
+as it arrives (the caller writes it to ``out/videos/<video>.json``), so a re-run resumes
+whatever backend wrote the finished videos, and the summary does not depend on the backend.
+Each backend stops on Ctrl-C or on ``cancel`` and cancels the work still queued or running.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+from ..errors import Cancelled, InputError
+from .runner import run_video
+
+BACKENDS = ("serial", "process", "ray")
+Finish = Callable[[dict], None]
+
+
+def run_serial(specs: list[dict], finish: Finish, cancel: threading.Event | None) -> None:
+    for spec in specs:
+        finish(run_video(spec, cancel))
+
+
+def run_processes(specs: list[dict], workers: int, finish: Finish,
+                  cancel: threading.Event | None) -> None:  # fmt: skip
+    """Videos in spawned processes (fork is unsafe with torch threads)."""
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    ctx = multiprocessing.get_context("spawn")
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    try:
+        pending = {ex.submit(run_video, {**s, "progress": False, "threads": threads})
+                   for s in specs}  # fmt: skip
+        while pending:
+            fin, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for f in fin:
+                finish(f.result())
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("evaluation cancelled")
+    except BaseException:
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown()
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError as e:
+        raise InputError(
+            "--backend ray needs Ray, which is an optional extra: "
+            "pip install 'litlora-widgets[ray]' (or use --backend process / --workers N)"
+        ) from e
+    return ray
+
+
+def _ray_task(spec: dict) -> dict:
+    """A Ray task: one video. Never raises for a bad video (``run_video`` reports it)."""
+    return run_video(spec)
+
+
+def run_ray(specs: list[dict], finish: Finish, cancel: threading.Event | None, *,
+            address: str | None = None, cpus_per_video: float = 1.0,
+            gpus_per_video: float = 0.0) -> None:  # fmt: skip
+    """One Ray task per video on the cluster at ``address`` (None: the one this process has
+    already joined with ``ray.init``, else a new local one; "auto": an existing cluster).
+
+    Results are passed to ``finish`` in the order they complete. A task that dies (a crashed
+    worker, a lost node) becomes that video's error result while the others go on. Ctrl-C or
+    ``cancel`` cancels every task not yet finished and re-raises.
+    """
+    ray = import_ray()
+    if cpus_per_video <= 0 or gpus_per_video < 0:
+        raise InputError(
+            f"cpus per video must be > 0 and --gpus-per-video >= 0, got {cpus_per_video} and "
+            f"{gpus_per_video}"
+        )
+    started = False
+    if not ray.is_initialized():
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)  # fmt: skip
+        except ConnectionError as e:
+            raise InputError(
+                f"cannot reach a Ray cluster at --address {address}: {e}; start one with "
+                "`ray start --head` or leave --address out to start a local one"
+            ) from e
+        started = True
+    threads = max(1, int(cpus_per_video))
+    task = ray.remote(num_cpus=cpus_per_video, num_gpus=gpus_per_video, max_retries=0)(_ray_task)
+    names: dict = {}
+    pending: list = []
+    try:
+        for s in specs:
+            ref = task.remote({**s, "progress": False, "threads": threads})
+            names[ref] = s["video"]["name"]
+            pending.append(ref)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1, timeout=0.5)
+            for ref in done:
+                try:
+                    r = ray.get(ref)
+                except ray.exceptions.RayError as e:  # the task itself died
+                    name, lines = names[ref], str(e).strip().splitlines() or [""]
+                    r = {"video": name, "status": "error",
+                         "error": f"video {name}: Ray task failed: {type(e).__name__}: "
+                                  f"{lines[-1]}"}  # fmt: skip
+                finish(r)
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("evaluation cancelled")
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
+    finally:
+        if started:
+            ray.shutdown()

@@ -1,0 +1,167 @@
+"""The Ray backend on a local cluster started here (``ray.init(num_cpus=2)``), sharding and
+``merge``: the same summary as a serial run (timing aside), resume across backends, a broken
+video reported while the others finish, and cancellation. Real random-weight SAM2 at 256 px."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from litlora_widgets.evaluation import evaluate, merge, parse_shard
+from litlora_widgets.evaluation.cli import main as cli_main
+
+ray = pytest.importorskip("ray", reason="Ray is the optional extra: pip install '.[ray]'")
+
+FAST_LIT = {"init_epochs": 3, "finetune_epochs": 2}
+KW = dict(model="random", image_size=256, seed=0, max_frames=2, lit_config=FAST_LIT,
+          progress=False)  # fmt: skip
+VIDEOS = ["a", "b", "c"]
+
+
+def _write_video(root: Path, name: str, frames: np.ndarray, masks: np.ndarray) -> None:
+    for sub in ("frames", "masks"):
+        (root / name / sub).mkdir(parents=True, exist_ok=True)
+    for t, (f, m) in enumerate(zip(frames, masks, strict=True)):
+        Image.fromarray(f).save(root / name / "frames" / f"{t:05d}.png")
+        Image.fromarray(m.astype(np.uint8) * 255).save(root / name / "masks" / f"{t:05d}.png")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """Three tiny videos and one whose masks are incomplete."""
+    from conftest import moving_square_clip
+
+    root = tmp_path_factory.mktemp("raydata")
+    frames, masks = moving_square_clip(3)
+    _write_video(root, "a", frames, masks)
+    _write_video(root, "b", frames[:, ::-1].copy(), masks[:, ::-1].copy())
+    _write_video(root, "c", frames[:, :, ::-1].copy(), masks[:, :, ::-1].copy())
+    _write_video(root, "broken", frames, masks)
+    (root / "broken" / "masks" / "00002.png").unlink()
+    return root
+
+
+@pytest.fixture(scope="module")
+def serial(data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    return evaluate(data, out=out, **KW), out
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def _no_timing(summary: dict) -> str:
+    s = {k: v for k, v in summary.items() if k != "timing"}
+    return json.dumps(s, sort_keys=True)
+
+
+def _video_no_timing(p: Path) -> dict:
+    r = json.loads(p.read_text())
+    r.pop("seconds")
+    for run in r.get("runs", {}).values():
+        for o in run["objects"]:
+            o.pop("seconds")
+            o.pop("train_seconds")
+            for e in o["events"]:
+                e.pop("train_seconds", None)
+    return r
+
+
+@pytest.mark.slow
+def test_ray_equals_serial_and_resumes_across_backends(data, serial, cluster, tmp_path):
+    s_serial, out_serial = serial
+    assert s_serial["videos"] == VIDEOS and list(s_serial["errors"]) == ["broken"]
+    out = tmp_path / "ray"
+    s_ray = evaluate(data, out=out, backend="ray", **KW)
+    assert s_ray["complete"] is True  # every video has a result (one an error)
+    assert list(s_ray["errors"]) == ["broken"] and "2 masks" in s_ray["errors"]["broken"]
+    assert _no_timing(s_ray) == _no_timing(s_serial)
+    for v in VIDEOS:
+        assert _video_no_timing(out / "videos" / f"{v}.json") == _video_no_timing(
+            out_serial / "videos" / f"{v}.json"
+        )
+    assert json.loads((out / "summary.json").read_text())["videos"] == VIDEOS
+    # a serial re-run resumes what Ray wrote: nothing is run again
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "videos").glob("[abc].json")}
+    s_again = evaluate(data, out=out, **KW)
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "videos").glob("[abc].json")}
+    assert before == after and len(before) == 3
+    assert _no_timing(s_again) == _no_timing(s_serial)
+
+
+@pytest.mark.slow
+def test_ray_cancel_keeps_finished_videos_and_resumes(data, serial, cluster, tmp_path):
+    out = tmp_path / "cancel"
+    cancel = threading.Event()
+
+    def watch():  # the user presses Ctrl-C once the first video is written
+        while not cancel.is_set():
+            if list((out / "videos").glob("*.json")):
+                cancel.set()
+            time.sleep(0.05)
+
+    threading.Thread(target=watch, daemon=True).start()
+    t0 = time.perf_counter()
+    s = evaluate(data, out=out, backend="ray", cancel=cancel, **KW)
+    assert s["complete"] is False
+    n_done = len(s["videos"]) + len(s["errors"])
+    assert 1 <= n_done < 4
+    assert time.perf_counter() - t0 < 120
+    s2 = evaluate(data, out=out, backend="ray", **KW)  # resume finishes the rest
+    assert _no_timing(s2) == _no_timing(serial[0])
+
+
+@pytest.mark.slow
+def test_shards_merge_to_the_single_run(data, serial, tmp_path, capsys):
+    s_serial, _ = serial
+    outs = [tmp_path / f"shard{i}" for i in range(2)]
+    s0 = evaluate(data, out=outs[0], shard="0/2", **KW)
+    s1 = evaluate(data, out=outs[1], shard=(1, 2), **KW)
+    # natural order a, b, broken, c: shard 0 takes a and broken, shard 1 b and c
+    assert s0["videos"] == ["a"] and list(s0["errors"]) == ["broken"]
+    assert s1["videos"] == ["b", "c"] and not s1["errors"]
+    merged = merge(outs, tmp_path / "merged")
+    assert _no_timing(merged) == _no_timing(s_serial)
+    assert sorted(p.name for p in (tmp_path / "merged" / "videos").glob("*.json")) == [
+        "a.json", "b.json", "broken.json", "c.json"
+    ]  # fmt: skip
+    for f in ("summary.md", "results.csv", "jf_vs_corrections.png"):
+        assert (tmp_path / "merged" / f).is_file(), f
+    # the command line: a missing shard leaves the merge incomplete (exit 1)
+    rc = cli_main(["merge", str(outs[0]), "--out", str(tmp_path / "half")])
+    assert rc == 1 and "no result yet" in capsys.readouterr().err
+    assert json.loads((tmp_path / "half" / "summary.json").read_text())["videos"] == ["a"]
+
+
+def test_merge_refuses_other_settings(data, serial, tmp_path):
+    other = tmp_path / "other"
+    evaluate(data, out=other, **{**KW, "threshold": 0.3, "sequences": ["a"], "methods": ["sam2"]})
+    with pytest.raises(ValueError, match="other settings"):
+        merge([serial[1], other], tmp_path / "m")
+    with pytest.raises(ValueError, match="no summary.json"):
+        merge([tmp_path], tmp_path / "m")
+
+
+@pytest.mark.parametrize("bad", ["2/2", "-1/3", "a/b", "3", (0, 0)])
+def test_shard_spec_errors(bad):
+    with pytest.raises(ValueError, match="shard"):
+        parse_shard(bad)
+    assert parse_shard("1/4") == (1, 4)
+
+
+def test_missing_ray_names_the_extra(data, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    with pytest.raises(ValueError, match=r"pip install 'litlora-widgets\[ray\]'"):
+        evaluate(data, backend="ray", **KW)
