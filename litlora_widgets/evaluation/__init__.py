@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import Cancelled, InputError
 from . import report
 from .backends import BACKENDS, run_processes, run_ray, run_serial
+from .cost import CostModel
 from .datasets import discover
 from .runner import config_key, get_predictor, run_keys, run_video
 
@@ -63,6 +64,8 @@ def evaluate(
     gpus_per_video: float = 0.0,
     cpus_per_video: float = 1.0,
     shard: tuple[int, int] | str | None = None,
+    cost=None,
+    challenging_min: int = report.CHALLENGING_MIN,
 ) -> dict:
     """Evaluate ``methods`` on every video of ``data_dir``; returns the summary dict.
 
@@ -76,6 +79,8 @@ def evaluate(
     ``cpus_per_video`` / ``gpus_per_video`` on the cluster at ``address``; needs the ``ray``
     extra); default "process" when ``workers > 1``, else "serial". ``shard``: ``(i, n)`` or
     ``"i/n"`` (0 <= i < n) runs videos i, i+n, i+2n, … of the dataset's order.
+    ``cost``: the annotation-time cost model (``cost.CostModel``, a dict or ``["click=2"]``);
+    ``challenging_min``: SAM2 corrections that make an object "challenging" (report only).
     """
     methods = list(dict.fromkeys(methods))
     if not methods or set(methods) - set(METHODS):
@@ -99,6 +104,9 @@ def evaluate(
     from ..build_sam import default_lit_config, model_info
     from ..engine.experts import LitConfig
 
+    cost_model = CostModel.parse(cost)
+    if challenging_min < 1:
+        raise InputError(f"challenging_min must be >= 1, got {challenging_min}")
     spec = _model_spec(model, config, image_size, device)
     # fails early on a bad model; a Ray driver may have no GPU, its workers build their own
     predictor = get_predictor({**spec, "device": "cpu"} if backend == "ray" else spec, seed)
@@ -116,7 +124,9 @@ def evaluate(
     keys = [k for k, _, _ in run_keys(methods, judge)]
     meta = {"config": {**base, "data_dir": str(data_dir), "sequences": sequences},
             "config_key": config_key(base), "model_name": info.name,
-            "random_weights": info.random_weights, "image_size": info.image_size}  # fmt: skip
+            "random_weights": info.random_weights, "image_size": info.image_size,
+            "cost_model": cost_model.to_dict(),
+            "challenging_min": int(challenging_min)}  # fmt: skip
 
     specs = discover(data_dir, sequences, resolution)
     if shard is not None:
@@ -219,7 +229,8 @@ def merge(shard_dirs, out, *, figures: bool = True) -> dict:
                 "merge only shards of one run"
             )
     meta = {k: ref[k] for k in ("config", "config_key", "model_name", "random_weights",
-                                "image_size") if k in ref}  # fmt: skip
+                                "image_size", "cost_model", "challenging_min")
+            if k in ref}  # fmt: skip
     results: dict[str, dict] = {}
     for d in dirs:
         for p in sorted((d / "videos").glob("*.json")):
@@ -250,7 +261,7 @@ def _write_outputs(outdir: Path, results: list[dict], keys, meta, *, figures: bo
     summary = report.summarize(results, keys, meta)
     summary["complete"] = complete
     report.write_json(outdir / "summary.json", summary)
-    report.write_tables(outdir, results)
+    report.write_tables(outdir, results, summary)
     (outdir / "summary.md").write_text(report.markdown(summary))
     if figures:
         report.figures(outdir, results, summary)

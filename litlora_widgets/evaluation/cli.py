@@ -124,7 +124,7 @@ def main(argv=None) -> int:
             out=a.out, workers=a.workers, lit_config=lit or None, progress=not a.no_progress,
             overwrite=a.overwrite, device=device, resolution=a.resolution, backend=a.backend,
             address=a.address, gpus_per_video=a.gpus_per_video, cpus_per_video=a.cpus_per_video,
-            shard=a.shard,
+            shard=a.shard, cost=a.cost, challenging_min=a.challenging_min,
         )  # fmt: skip
     except LitLoraError as e:
         print(f"litlora-eval: error: {e}", file=sys.stderr)

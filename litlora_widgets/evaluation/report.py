@@ -14,6 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .cost import CostModel, action_counts, seconds
+
+CHALLENGING_MIN = 10  # objects needing >= this many SAM2 corrections form the hard subset
+JF_BUDGETS = 8  # J&F after 0..8 corrections, as in the paper's second figure
 COUNTS = ("corrections", "click_corrections", "mask_corrections", "clicks", "accepts",
           "auto_accepts", "bad_accepts", "reviews", "new_experts")  # fmt: skip
 QUALITY = ("mean_j", "mean_f", "mean_j_before", "mean_f_before")
@@ -63,21 +67,48 @@ def _timing_stats(xs: list[float]) -> dict:
     }
 
 
+def _method_stats(os_: list[dict], n_videos: int, cost: CostModel) -> dict:
+    """Counts, quality, J&F vs corrections and the annotation-time estimate of some objects."""
+    m: dict = {c: int(sum(o[c] for o in os_)) for c in COUNTS}
+    m["objects"] = len(os_)
+    m["corrections_per_object"] = m["corrections"] / len(os_) if os_ else float("nan")
+    m["corrections_per_video"] = m["corrections"] / n_videos if n_videos else float("nan")
+    m["jf_vs_corrections"] = _budget_mean(os_, JF_BUDGETS) if os_ else []
+    acts = [action_counts(o) for o in os_]
+    m["actions"] = {k: int(sum(a[k] for a in acts)) for k in cost.to_dict()}
+    m["annotation_seconds"] = float(sum(seconds(o, cost) for o in os_))
+    m["annotation_seconds_per_object"] = m["annotation_seconds"] / len(os_) if os_ else float("nan")
+    return m
+
+
+def _reductions(methods: dict) -> None:
+    base = methods.get("sam2")
+    for m in methods.values():
+        for key, out in (("corrections", "reduction_pct"),
+                         ("annotation_seconds", "time_reduction_pct")):  # fmt: skip
+            b = None if base is None else base[key]
+            m[out] = (100.0 * (b - m[key]) / b) if b else None
+
+
 def summarize(results: list[dict], keys: list[str], meta: dict) -> dict:
-    """The summary: per method totals and means over objects, and the reduction vs SAM2."""
+    """The summary: per method totals and means over objects and videos, the reduction vs
+    SAM2, the same on the challenging subset, J&F vs corrections and the annotation time.
+
+    ``meta`` may set ``cost_model`` (a dict, see ``cost.CostModel``) and ``challenging_min``.
+    """
     ok = [r for r in results if r.get("status") == "ok"]
+    cost = CostModel.parse(meta.get("cost_model"))
+    hard_min = int(meta.get("challenging_min", CHALLENGING_MIN))
     objs = {k: [o for r in ok for o in r["runs"].get(k, {}).get("objects", [])] for k in keys}
     max_b = max((o["corrections"] for os_ in objs.values() for o in os_), default=0)
     methods, timing = {}, {}
     for k in keys:
         os_ = objs[k]
-        m: dict = {c: int(sum(o[c] for o in os_)) for c in COUNTS}
+        m = _method_stats(os_, len(ok), cost)
         m.update({q: _mean([o[q] for o in os_]) for q in QUALITY})
         m["mean_jf"] = (m["mean_j"] + m["mean_f"]) / 2
         m["mean_jf_before"] = (m["mean_j_before"] + m["mean_f_before"]) / 2
-        m["objects"] = len(os_)
         m["frames"] = int(sum(o["frames"] for o in os_))
-        m["corrections_per_object"] = m["corrections"] / len(os_) if os_ else float("nan")
         m["judge"] = os_[0]["judge"] if os_ else None
         m["jf_at_budget"] = _budget_mean(os_, min(max_b, 50)) if os_ else []
         methods[k] = m
@@ -86,10 +117,23 @@ def summarize(results: list[dict], keys: list[str], meta: dict) -> dict:
                                                            for t in o["train_seconds"]]),
             "seconds": float(sum(o["seconds"] for o in os_)),
         }  # fmt: skip
-    base = methods.get("sam2", {}).get("corrections")
-    for m in methods.values():
-        m["reduction_pct"] = (100.0 * (base - m["corrections"]) / base) if base else None
+    _reductions(methods)
+    hard_ids = set()
+    for r in ok:
+        for o in r["runs"].get("sam2", {}).get("objects", []):
+            if o["corrections"] >= hard_min:
+                hard_ids.add((r["video"], o["obj_id"]))
+    hard: dict = {"min_sam2_corrections": hard_min, "objects": len(hard_ids),
+                  "available": "sam2" in keys, "methods": {}}  # fmt: skip
+    if "sam2" in keys:
+        for k in keys:
+            os_ = [o for r in ok for o in r["runs"].get(k, {}).get("objects", [])
+                   if (r["video"], o["obj_id"]) in hard_ids]  # fmt: skip
+            hard["methods"][k] = _method_stats(os_, len({v for v, _ in hard_ids}), cost)
+        _reductions(hard["methods"])
     summary = {**meta, "methods": methods, **methods}
+    summary["cost_model"] = cost.to_dict()
+    summary["challenging"] = hard
     summary["videos"] = [r["video"] for r in ok]
     summary["errors"] = {r["video"]: r["error"] for r in results if r.get("status") != "ok"}
     summary["timing"] = timing
@@ -119,42 +163,68 @@ def read_json(path: Path):
     return json.loads(path.read_text())
 
 
-OBJ_COLS = ["video", "obj_id", "method", "judge", "status", "frames", *COUNTS, *QUALITY,
-            "train_seconds_mean", "error"]  # fmt: skip
+OBJ_COLS = ["video", "obj_id", "method", "judge", "status", "start", "frames", *COUNTS,
+            *QUALITY, "annotation_seconds", "challenging", "train_seconds_mean",
+            "error"]  # fmt: skip
+VIDEO_COLS = ["video", "method", "objects", "challenging_objects", "frames", *COUNTS,
+              "annotation_seconds"]  # fmt: skip
 FRAME_COLS = ["video", "obj_id", "method", "frame", "j_before", "f_before", "j", "f", "action",
               "clicks"]  # fmt: skip
 
 
-def write_tables(out: Path, results: list[dict]) -> None:
-    """results.csv (one row per video/object/method) and per_frame.csv."""
-    rows, frames = [], []
+def _write_csv(path: Path, cols: list[str], rows: list[dict]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    tmp.replace(path)
+
+
+def write_tables(out: Path, results: list[dict], summary: dict | None = None) -> None:
+    """results.csv (one row per video/object/method), per_video.csv, per_frame.csv and, with
+    the summary, jf_vs_corrections.csv (method, subset, corrections, J&F)."""
+    cost = CostModel.parse((summary or {}).get("cost_model"))
+    hard_min = int((summary or {}).get("challenging", {}).get("min_sam2_corrections",
+                                                              CHALLENGING_MIN))  # fmt: skip
+    rows, videos, frames = [], [], []
     for r in results:
         if r.get("status") != "ok":
             rows.append({"video": r["video"], "status": "error", "error": r.get("error")})
             continue
+        sam2 = {o["obj_id"]: o["corrections"] for o in r["runs"].get("sam2", {}).get("objects", [])}
+        hard = {i for i, c in sam2.items() if c >= hard_min}
         for k, run in r["runs"].items():
-            for o in run["objects"]:
+            objs = run["objects"]
+            for o in objs:
                 ts = o["train_seconds"]
-                rows.append(
-                    {
-                        **{c: o.get(c) for c in OBJ_COLS},
-                        "video": r["video"],
-                        "method": k,
-                        "status": "ok",
-                        "error": "",
-                        "train_seconds_mean": float(np.mean(ts)) if ts else "",
-                    }
-                )
+                rows.append({
+                    **{c: o.get(c) for c in OBJ_COLS}, "video": r["video"], "method": k,
+                    "status": "ok", "error": "", "annotation_seconds": seconds(o, cost),
+                    "challenging": int(o["obj_id"] in hard) if sam2 else "",
+                    "train_seconds_mean": float(np.mean(ts)) if ts else "",
+                })  # fmt: skip
                 frames += [{"video": r["video"], "obj_id": o["obj_id"], "method": k, **f}
                            for f in o["per_frame"]]  # fmt: skip
-    for name, cols, data in (("results.csv", OBJ_COLS, rows),
-                             ("per_frame.csv", FRAME_COLS, frames)):  # fmt: skip
-        tmp = out / (name + ".tmp")
-        with tmp.open("w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
-            w.writeheader()
-            w.writerows(data)
-        tmp.replace(out / name)
+            videos.append({
+                "video": r["video"], "method": k, "objects": len(objs),
+                "challenging_objects": len(hard) if sam2 else "",
+                "frames": sum(o["frames"] for o in objs),
+                **{c: sum(o[c] for o in objs) for c in COUNTS},
+                "annotation_seconds": sum(seconds(o, cost) for o in objs),
+            })  # fmt: skip
+    _write_csv(out / "results.csv", OBJ_COLS, rows)
+    _write_csv(out / "per_video.csv", VIDEO_COLS, videos)
+    _write_csv(out / "per_frame.csv", FRAME_COLS, frames)
+    if summary is not None:
+        curve = []
+        for subset, ms in (("all", summary["methods"]),
+                           ("challenging", summary["challenging"]["methods"])):  # fmt: skip
+            for k, m in ms.items():
+                curve += [{"method": k, "subset": subset, "corrections": b, "jf": v}
+                          for b, v in enumerate(m.get("jf_vs_corrections") or [])]  # fmt: skip
+        _write_csv(out / "jf_vs_corrections.csv", ["method", "subset", "corrections", "jf"],
+                   curve)  # fmt: skip
 
 
 def _fmt(x, digits=3) -> str:
@@ -191,6 +261,7 @@ def markdown(summary: dict) -> str:
             f"{_fmt(m['mean_f'])} | {_fmt(m['mean_jf'])} | {_fmt(m['mean_jf_before'])} | "
             f"{'–' if red is None else f'{red:.1f}'} |"
         )
+    lines += _paper_sections(summary)
     lines += ["", "Training seconds per correction (wall clock):", ""]
     for k, t in summary.get("timing", {}).items():
         s = t["train_seconds_per_correction"]
@@ -200,6 +271,50 @@ def markdown(summary: dict) -> str:
     if summary["errors"]:
         lines += ["", "## Errors", ""] + [f"- **{v}**: {e}" for v, e in summary["errors"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{x:.1f}"
+
+
+def _paper_sections(summary: dict) -> list[str]:
+    """The paper-style tables: per video/object, challenging subset, J&F vs corrections,
+    annotation time."""
+    ms = summary["methods"]
+    out = ["", "## Corrections (paper style)", "",
+           "| method | per video | per object | reduction % | annotation time (s) | time "
+           "reduction % |", "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for k, m in ms.items():
+        out.append(f"| {k} | {_fmt(m['corrections_per_video'], 2)} | "
+                   f"{_fmt(m['corrections_per_object'], 2)} | {_pct(m.get('reduction_pct'))} | "
+                   f"{_fmt(m['annotation_seconds'], 1)} | "
+                   f"{_pct(m.get('time_reduction_pct'))} |")  # fmt: skip
+    h = summary.get("challenging") or {}
+    out += ["", f"### Challenging subset: objects needing ≥ {h.get('min_sam2_corrections')} "
+            f"corrections with SAM2 alone ({h.get('objects', 0)} objects)", ""]  # fmt: skip
+    if not h.get("available"):
+        out.append("(needs the sam2 method in --methods)")
+    elif not h.get("objects"):
+        out.append("No object is that hard in this run.")
+    else:
+        out += ["| method | per object | reduction % | annotation time (s) |",
+                "|---|---:|---:|---:|"]  # fmt: skip
+        for k, m in h["methods"].items():
+            out.append(
+                f"| {k} | {_fmt(m['corrections_per_object'], 2)} | "
+                f"{_pct(m.get('reduction_pct'))} | {_fmt(m['annotation_seconds'], 1)} |"
+            )
+    out += ["", "### J&F vs corrections per object", "",
+            "| method | " + " | ".join(str(b) for b in range(JF_BUDGETS + 1)) + " |",
+            "|---|" + "---:|" * (JF_BUDGETS + 1)]  # fmt: skip
+    for k, m in ms.items():
+        out.append(f"| {k} | " + " | ".join(_fmt(v) for v in m.get("jf_vs_corrections") or [])
+                   + " |")  # fmt: skip
+    c = summary.get("cost_model", {})
+    out += ["", "Annotation time = " + " + ".join(f"{v:g} s × {k}" for k, v in c.items())
+            + " (assumed costs; set them with --cost KEY=SECONDS, see evaluation/cost.py).",
+            ]  # fmt: skip
+    return out
 
 
 def _save_figure(fig, path: Path) -> Path:
@@ -252,8 +367,13 @@ def figures(out: Path, results: list[dict], summary: dict) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for k, m in summary["methods"].items():
-        curve = m.get("jf_at_budget") or []
+        curve = m.get("jf_vs_corrections") or []
         ax.plot(range(len(curve)), curve, marker=".", label=k)
+        hard = (summary.get("challenging") or {}).get("methods", {}).get(k, {})
+        if hard.get("objects"):
+            hc = hard["jf_vs_corrections"]
+            ax.plot(range(len(hc)), hc, marker=".", ls="--", label=f"{k} (challenging)")
+    ax.set_xticks(range(JF_BUDGETS + 1))
     ax.set_xlabel("corrections per object (budget)")
     ax.set_ylabel("mean J&F")
     ax.set_title("J&F vs corrections")
