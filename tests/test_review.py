@@ -1,0 +1,99 @@
+"""The review queue's pure ranking on hand-made frame states (no model), its baselines and
+recall@k; the session-backed queue runs on the real SAM2 where ``Session.frame_states`` exists."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pytest
+
+from litlora_widgets.review import (
+    Weights,
+    rank_by_sam_iou,
+    rank_frames,
+    rank_in_order,
+    recall_at_k,
+)
+
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class FS:  # the fields of session.FrameState
+    frame: int
+    kind: str
+    area: int
+    sam_iou: float = NAN
+    obj_score: float = NAN
+
+
+def _states(*rows) -> dict[int, FS]:
+    return {r.frame: r for r in rows}
+
+
+def test_only_tracked_frames_ranked_and_exact_score():
+    st = _states(FS(0, "prompt", 100), FS(1, "tracked", 100, 0.5, 60.0),
+                 FS(2, "correction", 100))  # fmt: skip
+    (item,) = rank_frames(st)
+    assert item.frame == 1
+    # sam_iou 0.6 × 0.5 = 0.3; distance 0.2 × 1/21; area, drift and absence 0
+    assert item.score == pytest.approx(1 - 0.7 * (1 - 0.2 / 21))
+    assert item.reasons == ("SAM2 predicted IoU 0.50",)
+
+
+def test_area_jump_and_move_outrank_a_confident_sam2():
+    st = _states(FS(0, "prompt", 400), *(FS(t, "tracked", 400, 0.9, 5.0) for t in range(1, 6)),
+                 FS(6, "tracked", 1600, 0.95, 5.0),
+                 *(FS(t, "tracked", 1600, 0.9, 5.0) for t in range(7, 9)))  # fmt: skip
+    cents = {t: (50.0, 50.0) for t in range(9)}
+    items = rank_frames(st, centroids=cents)
+    assert [it.frame for it in items][:1] == [6]
+    assert items[0].reasons[0].startswith("area ×4.00 vs frame 5")
+    cents2 = {**cents, 3: (50.0, 90.0)}  # jumps two object sizes (√400 = 20 px)
+    items = rank_frames(st, centroids=cents2)
+    top = {it.frame: it for it in items}
+    assert "moved 2.00 object sizes since frame 2" in top[3].reasons
+    assert top[4].reasons[0].startswith("moved 2.00")  # and back again
+    assert rank_by_sam_iou(st)[0] in {1, 2, 3, 4, 5, 7, 8}  # SAM2 alone misses frame 6
+
+
+def test_backward_tracking_compares_towards_the_prompt():
+    st = _states(FS(0, "tracked", 100, 0.9, 5.0), FS(1, "tracked", 400, 0.9, 5.0),
+                 FS(2, "tracked", 400, 0.9, 5.0), FS(3, "prompt", 400))  # fmt: skip
+    items = {it.frame: it for it in rank_frames(st)}
+    assert items[0].reasons[0] == "area ×0.25 vs frame 1"  # next frame, towards the prompt
+    assert not any(r.startswith("area ×") and "vs frame" in r for r in items[2].reasons)
+
+
+def test_absent_object_and_empty_mask():
+    st = _states(FS(0, "prompt", 100), FS(1, "tracked", 100, 0.9, -3.0),
+                 FS(2, "tracked", 0, 0.9, 3.0), FS(3, "tracked", 100, 0.9, 3.0))  # fmt: skip
+    items = {it.frame: it for it in rank_frames(st, weights=Weights(area=0, area_drift=0))}
+    assert "object score says it may be gone (P 0.05)" in items[1].reasons
+    assert "empty mask" in items[2].reasons
+    assert items[3].score < 0.2 < items[1].score
+
+
+def test_expert_disagreement_signal():
+    st = _states(FS(0, "prompt", 100), FS(1, "tracked", 100, 0.9, 5.0),
+                 FS(2, "tracked", 100, 0.9, 5.0))  # fmt: skip
+    items = rank_frames(st, disagreement={1: 0.1, 2: 0.8})
+    assert [it.frame for it in items] == [2, 1]
+    assert items[0].reasons[0] == "experts disagree (IoU 0.20 with the closest)"
+
+
+def test_baselines_and_recall():
+    st = _states(
+        FS(0, "prompt", 10),
+        FS(1, "tracked", 10, 0.7),
+        FS(2, "tracked", 10, NAN),
+        FS(3, "tracked", 10, 0.2),
+        FS(4, "accept", 10),
+        FS(5, "tracked", 10, 0.5),
+    )
+    assert rank_by_sam_iou(st) == [3, 5, 1, 2]
+    assert rank_in_order(st) == [1, 2, 3, 5]
+    assert recall_at_k([3, 5, 1, 2], {3, 2}, 1) == 0.5
+    assert recall_at_k([3, 5, 1, 2], {3, 2}, 4) == 1.0
+    assert math.isnan(recall_at_k([1], set(), 1))
