@@ -210,7 +210,7 @@ def test_end_to_end_davis_cli(davis_dir, tmp_path, capsys):
     rc = cli_main([
         str(davis_dir), "--model", "random", "--max-frames", "3", "--image-size", "256",
         "--seed", "0", "--init-epochs", "3", "--finetune-epochs", "2", "--out", str(out),
-        "--no-progress",
+        "--no-progress", "--cost", "click=3", "mask=25", "--challenging-min", "1",
     ])  # fmt: skip
     assert rc == 0, capsys.readouterr().err
     s = json.loads((out / "summary.json").read_text())
@@ -222,7 +222,13 @@ def test_end_to_end_davis_cli(davis_dir, tmp_path, capsys):
         assert s[m]["frames"] == 2 * s[m]["objects"]
     assert s["sam2"]["accepts"] == 0 and s["sam2"]["reviews"] == 0
     assert s["random_weights"] is True
-    for f in ("summary.md", "results.csv", "per_frame.csv", "corrections_per_video.png",
+    assert s["cost_model"]["click"] == 3.0 and s["cost_model"]["mask"] == 25.0
+    assert s["challenging"]["min_sam2_corrections"] == 1
+    assert (
+        len(s["sam2"]["jf_vs_corrections"]) == 9 and s["sam2"]["frames"] == 2 * s["sam2"]["objects"]
+    )
+    for f in ("summary.md", "results.csv", "per_frame.csv", "per_video.csv",
+              "jf_vs_corrections.csv", "corrections_per_video.png",
               "iou_curves.png", "jf_vs_corrections.png", "videos/car-shadow.json"):  # fmt: skip
         assert (out / f).is_file() and (out / f).stat().st_size > 0, f
     rows = list(csv.DictReader((out / "results.csv").open()))

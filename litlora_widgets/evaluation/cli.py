@@ -68,6 +68,20 @@ def parser() -> argparse.ArgumentParser:
         help="i/N: run videos i, i+N, … only (0 <= i < N); combine the --out "
         "folders with `litlora-eval merge`",
     )
+    p.add_argument(
+        "--cost",
+        nargs="+",
+        default=None,
+        metavar="KEY=SECONDS",
+        help="annotation-time cost model, e.g. click=2 mask=30 review=2 accept=0.5 training=1 "
+        "check=1 (assumed defaults; see evaluation/cost.py)",
+    )
+    p.add_argument(
+        "--challenging-min",
+        type=int,
+        default=10,
+        help="SAM2 corrections that make an object 'challenging' (report subset)",
+    )
     p.add_argument("--overwrite", action="store_true", help="redo videos already in --out")
     p.add_argument("--no-progress", action="store_true")
     return p
