@@ -66,6 +66,7 @@ def evaluate(
     shard: tuple[int, int] | str | None = None,
     cost=None,
     challenging_min: int = report.CHALLENGING_MIN,
+    review: float | None = None,
 ) -> dict:
     """Evaluate ``methods`` on every video of ``data_dir``; returns the summary dict.
 
@@ -81,6 +82,8 @@ def evaluate(
     ``"i/n"`` (0 <= i < n) runs videos i, i+n, i+2n, … of the dataset's order.
     ``cost``: the annotation-time cost model (``cost.CostModel``, a dict or ``["click=2"]``);
     ``challenging_min``: SAM2 corrections that make an object "challenging" (report only).
+    ``review``: also measure the review queue at k = this fraction of tracked frames (one more
+    plain SAM2 pass per object).
     """
     methods = list(dict.fromkeys(methods))
     if not methods or set(methods) - set(METHODS):
@@ -105,6 +108,8 @@ def evaluate(
     from ..engine.experts import LitConfig
 
     cost_model = CostModel.parse(cost)
+    if review is not None and not 0 < review <= 1:
+        raise InputError(f"review must be a fraction of frames in (0, 1], got {review}")
     if challenging_min < 1:
         raise InputError(f"challenging_min must be >= 1, got {challenging_min}")
     spec = _model_spec(model, config, image_size, device)
@@ -117,7 +122,7 @@ def evaluate(
     base = dict(
         model=spec, methods=methods, threshold=float(threshold), judge=judge,
         accept_score=float(accept_score), seed=int(seed), max_frames=max_frames,
-        lit_config=lc_dict,
+        lit_config=lc_dict, **({"review": float(review)} if review else {}),
     )  # fmt: skip
 
     info = model_info(predictor)

@@ -82,6 +82,14 @@ def parser() -> argparse.ArgumentParser:
         default=10,
         help="SAM2 corrections that make an object 'challenging' (report subset)",
     )
+    p.add_argument(
+        "--review",
+        type=float,
+        default=None,
+        metavar="K_FRAC",
+        help="also measure the review queue: recall of failing frames in the top K_FRAC of "
+        "tracked frames (e.g. 0.1), vs SAM2's predicted IoU alone and frames in order",
+    )
     p.add_argument("--overwrite", action="store_true", help="redo videos already in --out")
     p.add_argument("--no-progress", action="store_true")
     return p
@@ -139,6 +147,7 @@ def main(argv=None) -> int:
             overwrite=a.overwrite, device=device, resolution=a.resolution, backend=a.backend,
             address=a.address, gpus_per_video=a.gpus_per_video, cpus_per_video=a.cpus_per_video,
             shard=a.shard, cost=a.cost, challenging_min=a.challenging_min,
+            review=a.review,
         )  # fmt: skip
     except LitLoraError as e:
         print(f"litlora-eval: error: {e}", file=sys.stderr)

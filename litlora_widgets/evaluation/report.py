@@ -132,6 +132,15 @@ def summarize(results: list[dict], keys: list[str], meta: dict) -> dict:
             hard["methods"][k] = _method_stats(os_, len({v for v, _ in hard_ids}), cost)
         _reductions(hard["methods"])
     summary = {**meta, "methods": methods, **methods}
+    rev = [row for r in ok for row in r.get("review", [])]
+    if rev:
+        from .review_eval import pooled_recall
+
+        summary["review_queue"] = {
+            "k_frac": meta.get("config", {}).get("review"), "objects": len(rev),
+            "frames": sum(x["frames"] for x in rev), "failing": sum(x["failing"] for x in rev),
+            "recall": pooled_recall(rev),
+        }  # fmt: skip
     summary["cost_model"] = cost.to_dict()
     summary["challenging"] = hard
     summary["videos"] = [r["video"] for r in ok]
@@ -262,6 +271,16 @@ def markdown(summary: dict) -> str:
             f"{'–' if red is None else f'{red:.1f}'} |"
         )
     lines += _paper_sections(summary)
+    rq = summary.get("review_queue")
+    if rq:
+        rc = rq["recall"]
+        lines += ["", f"### Review queue: recall of failing frames (IoU < threshold) in the top "
+                  f"{_fmt(100 * (rq['k_frac'] or 0), 0)} % of tracked frames "
+                  f"({rq['failing']} failing of {rq['frames']})", "",
+                  "| review queue | SAM2 predicted IoU alone | frames in order | perfect |",
+                  "|---:|---:|---:|---:|",
+                  f"| {_fmt(rc['queue'])} | {_fmt(rc['sam_iou'])} | {_fmt(rc['in_order'])} | "
+                  f"{_fmt(rc['best'])} |"]  # fmt: skip
     lines += ["", "Training seconds per correction (wall clock):", ""]
     for k, t in summary.get("timing", {}).items():
         s = t["train_seconds_per_correction"]

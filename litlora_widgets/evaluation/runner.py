@@ -43,6 +43,8 @@ def config_key(spec: dict) -> str:
     """Fingerprint of everything that changes a video's numbers (resume only reuses matches)."""
     keep = {k: spec[k] for k in ("model", "methods", "threshold", "judge", "accept_score",
                                  "seed", "max_frames", "lit_config")}  # fmt: skip
+    if spec.get("review"):  # only when asked, so older result folders keep their key
+        keep["review"] = spec["review"]
     return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -236,6 +238,21 @@ def _correct(s, t, obj, pred, g, thr, lit, rec, cands) -> tuple[str, int]:
     return kind, clicks
 
 
+def _review(predictor, video, gt: GroundTruth, spec: dict) -> list[dict]:
+    """The review queue measured per object on a plain SAM2 pass (see ``review_eval``)."""
+    from .review_eval import measure_review
+
+    rows = []
+    for obj in gt.objects:
+        s, e = gt.starts[obj], gt.ends[obj]
+        masks = {t: gt.mask(t, obj) for t in gt.annotated if s <= t <= e}
+        _seed(spec["seed"])
+        r = measure_review(predictor, video, masks, start=s, k_frac=float(spec["review"]),
+                           threshold=float(spec["threshold"]))  # fmt: skip
+        rows.append({"obj_id": obj, **r})
+    return rows
+
+
 def run_video(spec: dict, cancel: threading.Event | None = None) -> dict:
     """Evaluate one video with every method; errors are returned, not raised (except
     cancellation), so one bad video never stops the others."""
@@ -270,6 +287,8 @@ def run_video(spec: dict, cancel: threading.Event | None = None) -> dict:
             if bar is not None:
                 bar.close()
         out["runs"] = runs
+        if spec.get("review"):
+            out["review"] = _review(predictor, video, gt, spec)
     except (Cancelled, KeyboardInterrupt):
         raise
     except LitLoraError as e:
