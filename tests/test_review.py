@@ -97,3 +97,63 @@ def test_baselines_and_recall():
     assert recall_at_k([3, 5, 1, 2], {3, 2}, 1) == 0.5
     assert recall_at_k([3, 5, 1, 2], {3, 2}, 4) == 1.0
     assert math.isnan(recall_at_k([1], set(), 1))
+
+
+# ---------------------------------------------------------------- on a real session
+def _has_frame_states() -> bool:
+    from litlora_widgets.session import Session
+
+    return hasattr(Session, "frame_states")
+
+
+needs_api = pytest.mark.skipif(
+    not _has_frame_states(),
+    reason="Session.frame_states arrives with the Session refactor on main (git merge main)",
+)
+
+
+@needs_api
+def test_review_queue_on_a_session(predictor, square_clip):
+    from litlora_widgets.engine.experts import LitConfig
+    from litlora_widgets.review import review_queue
+    from litlora_widgets.session import Session
+
+    frames, masks = square_clip  # 6 frames
+    cfg = LitConfig(init_epochs=3, finetune_epochs=2)
+    s = Session(predictor, frames, lit=True, lit_config=cfg, autosave=False)
+    try:
+        obj = s.add_object()
+        s.add_mask(0, obj, masks[0])
+        for _ in s.propagate(progress=False):
+            pass
+        items = review_queue(s, obj)
+        assert sorted(it.frame for it in items) == [1, 2, 3, 4, 5]  # every tracked frame once
+        assert all(0.0 <= it.score <= 1.0 and it.reasons for it in items)
+        assert items == sorted(items, key=lambda it: (-it.score, it.frame))
+        assert review_queue(s, obj, k=2) == items[:2]
+        s.correct(3, obj, mask=masks[3], train=True)  # confirmed: leaves the queue; an expert
+        plain = {it.frame: it for it in review_queue(s, obj)}
+        assert sorted(plain) == [1, 2, 4, 5]
+        with_experts = {it.frame: it for it in review_queue(s, obj, experts=True)}
+        assert sorted(with_experts) == [1, 2, 4, 5]
+        for t in plain:  # noisy-OR: one more signal never lowers a score
+            assert with_experts[t].score >= plain[t].score - 1e-12
+        with pytest.raises(ValueError, match="k must"):
+            review_queue(s, obj, k=-1)
+    finally:
+        s.close()
+
+
+@needs_api
+def test_measure_review_counts(predictor, square_clip):
+    from litlora_widgets.evaluation.review_eval import measure_review, pooled_recall
+
+    frames, masks = square_clip
+    r = measure_review(predictor, frames, {t: masks[t] for t in range(6)}, k_frac=0.5)
+    assert r["frames"] == 5 and r["k"] == 2  # round(2.5) == 2
+    assert r["found"]["best"] == min(2, r["failing"])
+    for name in ("queue", "sam_iou", "in_order"):
+        assert 0 <= r["found"][name] <= r["found"]["best"]
+    rows = [r, {"frames": 5, "failing": 2, "k": 1, "found": dict.fromkeys(r["found"], 1)}]
+    pooled = pooled_recall(rows)
+    assert pooled["best"] == (r["found"]["best"] + 1) / (r["failing"] + 2)
