@@ -28,6 +28,13 @@ def main(argv=None) -> dict:
     p.add_argument("--difficulty", default="medium")
     p.add_argument("--init-epochs", type=int, default=10)
     p.add_argument("--finetune-epochs", type=int, default=5)
+    p.add_argument("--ray-first", action="store_true", help="run Ray before serial")
+    p.add_argument(
+        "--serial-threads",
+        type=int,
+        default=None,
+        help="torch threads of the serial run (default: --cpus)",
+    )
     a = p.parse_args(argv)
     import ray
     import torch
@@ -35,7 +42,6 @@ def main(argv=None) -> dict:
     from litlora_widgets.datasets.synthetic import write_synthetic_dataset
     from litlora_widgets.evaluation import evaluate
 
-    torch.set_num_threads(a.cpus)
     tmp = Path(tempfile.mkdtemp(prefix="eval_ray_"))
     data = write_synthetic_dataset(tmp / "data", range(a.videos), a.frames, (a.size, a.size),
                                    a.difficulty)  # fmt: skip
@@ -46,22 +52,36 @@ def main(argv=None) -> dict:
         lit_config={"init_epochs": a.init_epochs, "finetune_epochs": a.finetune_epochs},
     )
     evaluate(data, out=tmp / "warm", sequences=[f"synth_{0:06d}"], **kw)  # model + imports
-    t0 = time.perf_counter()
-    s_serial = evaluate(data, out=tmp / "serial", **kw)
-    serial_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ray.init(num_cpus=a.cpus, include_dashboard=False, log_to_driver=False)
-    start_s = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    s_ray = evaluate(data, out=tmp / "ray", backend="ray", **kw)
-    ray_s = time.perf_counter() - t1
-    ray.shutdown()
+
+    def run_serial():
+        torch.set_num_threads(a.serial_threads or a.cpus)
+        t0 = time.perf_counter()
+        s = evaluate(data, out=tmp / "serial", **kw)
+        return s, time.perf_counter() - t0
+
+    def run_ray():
+        t0 = time.perf_counter()
+        ray.init(num_cpus=a.cpus, include_dashboard=False, log_to_driver=False)
+        start = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        s = evaluate(data, out=tmp / "ray", backend="ray", **kw)
+        secs = time.perf_counter() - t1
+        ray.shutdown()
+        return s, secs, start
+
+    if a.ray_first:
+        s_ray, ray_s, start_s = run_ray()
+        s_serial, serial_s = run_serial()
+    else:
+        s_serial, serial_s = run_serial()
+        s_ray, ray_s, start_s = run_ray()
 
     def strip(s):
         return json.dumps({k: v for k, v in s.items() if k != "timing"}, sort_keys=True)
 
     out = {
         "videos": a.videos, "frames": a.frames, "size": a.size, "cpus": a.cpus,
+        "serial_threads": a.serial_threads or a.cpus, "ray_first": a.ray_first,
         "model": a.model, "serial_s": round(serial_s, 2), "ray_s": round(ray_s, 2),
         "ray_cluster_start_s": round(start_s, 2),
         "overhead_ratio": round(ray_s / serial_s, 3),

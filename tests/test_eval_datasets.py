@@ -58,6 +58,7 @@ def test_davis2016_binary_pngs_every_frame(tmp_path):
     assert gt.judged(1) == list(range(1, T))
     assert gt.mask(3, 1).sum() == 16 and gt.mask(3, 1)[5, 3] and gt.void(3) is None
     assert gt.video == str(root / "JPEGImages" / "480p" / "cows")
+    assert len(gt.masks) == T and gt.masks[3].max() == 1
     short = load_ground_truth(spec, max_frames=4)
     assert short.num_frames == 4 and short.annotated == [0, 1, 2, 3] and len(short.video) == 4
 

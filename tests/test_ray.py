@@ -5,6 +5,8 @@ video reported while the others finish, and cancellation. Real random-weight SAM
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -100,23 +102,33 @@ def test_ray_equals_serial_and_resumes_across_backends(data, serial, cluster, tm
 
 
 @pytest.mark.slow
-def test_ray_cancel_keeps_finished_videos_and_resumes(data, serial, cluster, tmp_path):
+@pytest.mark.parametrize("how", ["ctrl-c", "event"])
+def test_ray_cancel_keeps_finished_videos_and_resumes(data, serial, cluster, tmp_path, how):
+    """Ctrl-C (a real SIGINT to this process) or the cancel event once the first video is
+    written: the other tasks are cancelled, the finished video kept, a re-run completes."""
     out = tmp_path / "cancel"
     cancel = threading.Event()
+    fired = threading.Event()
 
-    def watch():  # the user presses Ctrl-C once the first video is written
-        while not cancel.is_set():
+    def watch():
+        while not fired.is_set():
             if list((out / "videos").glob("*.json")):
-                cancel.set()
-            time.sleep(0.05)
+                fired.set()
+                if how == "ctrl-c":
+                    os.kill(os.getpid(), signal.SIGINT)
+                else:
+                    cancel.set()
+            time.sleep(0.02)
 
     threading.Thread(target=watch, daemon=True).start()
     t0 = time.perf_counter()
     s = evaluate(data, out=out, backend="ray", cancel=cancel, **KW)
+    fired.set()
     assert s["complete"] is False
     n_done = len(s["videos"]) + len(s["errors"])
     assert 1 <= n_done < 4
     assert time.perf_counter() - t0 < 120
+    assert ray.is_initialized()  # the test's cluster survives; only the tasks were cancelled
     s2 = evaluate(data, out=out, backend="ray", **KW)  # resume finishes the rest
     assert _no_timing(s2) == _no_timing(serial[0])
 

@@ -184,6 +184,12 @@ class GroundTruth:
     _labels: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _rles: dict[int, dict[int, Any]] = field(default_factory=dict, repr=False)
 
+    @property
+    def masks(self) -> list[np.ndarray | None]:
+        """Per frame, the label map as read (None where not annotated, and for SA-V, whose
+        masklets may overlap: use :meth:`mask`)."""
+        return [self._labels.get(t) for t in range(self.num_frames)]
+
     def mask(self, t: int, obj: int) -> np.ndarray:
         """Bool (H, W) ground truth of ``obj`` on annotated frame ``t`` (empty: absent)."""
         if t in self._labels:
