@@ -113,6 +113,7 @@ needs_api = pytest.mark.skipif(
 
 
 @needs_api
+@pytest.mark.slow
 def test_review_queue_on_a_session(predictor, square_clip):
     from litlora_widgets.engine.experts import LitConfig
     from litlora_widgets.review import review_queue
