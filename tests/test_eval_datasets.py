@@ -223,9 +223,13 @@ def test_sparse_run_judges_only_annotated_frames(tmp_path):
     r = run_video(dict(
         video=spec.to_dict(), model={"checkpoint": "random", "image_size": 256, "device": "cpu"},
         methods=["sam2"], threshold=0.5, judge="oracle", accept_score=0.5, seed=0,
-        max_frames=None, lit_config={},
+        max_frames=None, lit_config={}, review=0.5,
     ))  # fmt: skip
     assert r["status"] == "ok", r.get("error")
+    # the review queue measured on the same annotated frames: obj 1 on 4 and 8, obj 2 on 8
+    assert [(x["obj_id"], x["frames"], x["k"]) for x in r["review"]] == [(1, 2, 1), (2, 1, 1)]
+    for x in r["review"]:
+        assert x["found"]["best"] == min(x["k"], x["failing"]) >= x["found"]["queue"]
     assert r["frames"] == 9 and r["annotated"] == 3 and r["objects"] == [1, 2]
     o1, o2 = r["runs"]["sam2"]["objects"]
     assert (o1["start"], o2["start"]) == (0, 4)

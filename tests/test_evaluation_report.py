@@ -118,6 +118,21 @@ def test_cost_model_parsing():
             CostModel.parse(bad)
 
 
+def test_review_queue_recall_pooled():
+    res = _results()
+    hit = {"queue": 1, "sam_iou": 0, "in_order": 1, "best": 1}
+    res[0]["review"] = [{"obj_id": 1, "frames": 12, "failing": 10, "k": 1, "found": hit}]
+    none = dict.fromkeys(hit, 0)
+    res[1]["review"] = [{"obj_id": 1, "frames": 4, "failing": 0, "k": 1, "found": none}]
+    s = report.summarize(res, ["sam2", "lit"], {"config": {"review": 0.1}})
+    rq = s["review_queue"]
+    assert (rq["objects"], rq["frames"], rq["failing"]) == (2, 16, 10)
+    assert rq["recall"] == {"queue": 0.1, "sam_iou": 0.0, "in_order": 0.1, "best": 0.1}
+    md = report.markdown(s)
+    assert "top 10 % of tracked frames (10 failing of 16)" in md
+    assert "| 0.100 | 0.000 | 0.100 | 0.100 |" in md
+
+
 def test_report_files(summary, tmp_path):
     results = _results()
     report.write_tables(tmp_path, results, summary)
