@@ -47,14 +47,15 @@ class ReviewItem:
 
 @dataclass(frozen=True)
 class Weights:
-    """How much each signal counts (0 turns it off). Chosen on synthetic hard clips (seeds
-    700,000-700,015, embedded model); the benchmark reports on other seeds and on DAVIS."""
+    """How much each signal counts (0 turns it off). Chosen on synthetic clips (seeds
+    700,000+, medium and hard, embedded model); the benchmark reports on seeds 600,000+ and
+    on DAVIS."""
 
-    sam_iou: float = 0.6
+    sam_iou: float = 0.9
     absent: float = 0.8
     area: float = 1.0
-    area_drift: float = 0.8
-    moved: float = 0.7
+    area_drift: float = 1.0
+    moved: float = 0.4
     distance: float = 0.2
     experts: float = 0.6
     distance_scale: float = 20.0  # frames from the last confirmed frame at which s = 0.5

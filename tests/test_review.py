@@ -37,8 +37,8 @@ def test_only_tracked_frames_ranked_and_exact_score():
                  FS(2, "correction", 100))  # fmt: skip
     (item,) = rank_frames(st)
     assert item.frame == 1
-    # sam_iou 0.6 × 0.5 = 0.3; distance 0.2 × 1/21; area, drift and absence 0
-    assert item.score == pytest.approx(1 - 0.7 * (1 - 0.2 / 21))
+    # sam_iou 0.9 × 0.5 = 0.45; distance 0.2 × 1/21; area, drift and absence 0
+    assert item.score == pytest.approx(1 - 0.55 * (1 - 0.2 / 21))
     assert item.reasons == ("SAM2 predicted IoU 0.50",)
 
 
