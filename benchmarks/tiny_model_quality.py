@@ -68,6 +68,19 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--carry-clips", type=int, default=11, help="failing clips (0: off)")
     ap.add_argument("--carry-frames", type=int, default=10, help="frames per carry clip")
     ap.add_argument("--carry-difficulty", default="hard")
+    ap.add_argument(
+        "--carry-as-cond",
+        action="store_true",
+        help="corrections become conditioning frames "
+        "(add_all_frames_to_correct_as_cond, the SAM2 web demo's setting)",
+    )
+    ap.add_argument(
+        "--difficulties",
+        nargs="+",
+        default=["easy", "medium", "hard"],
+        help="tracking clips cycle through these (seed i: the (i mod n)-th); "
+        "'harder' adds the v2 video effects",
+    )
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
     assert args.clips <= TRAIN_SEED_BASE
@@ -80,10 +93,10 @@ def main(argv: list[str] | None = None) -> dict:
     pred = build_tiny_predictor(None if args.random else args.weights, device="cpu")
 
     res: dict = {"weights": "random" if args.random else str(args.weights), "clips": args.clips}
-    per_diff: dict[str, list[float]] = {d: [] for d in ("easy", "medium", "hard")}
+    per_diff: dict[str, list[float]] = {d: [] for d in args.difficulties}
     clicks, fps = [], []
     for seed in range(args.clips):
-        diff = ("easy", "medium", "hard")[seed % 3]
+        diff = args.difficulties[seed % len(args.difficulties)]
         frames, masks = synthetic_clip(seed, args.frames, (256, 256), diff)
         objs = {k: masks[0] == k for k in range(1, int(masks.max()) + 1)}
         objs = {k: m for k, m in objs.items() if m.mean() > 0.004}
@@ -128,7 +141,14 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         res.update(_lit_lora_bar(args.weights, args.lit_clips, args.frames, args.lit_difficulty))
     if args.carry_clips:
-        res.update(_carry_forward_bar(pred, args.carry_clips, args.carry_frames,
+        carry_pred = pred
+        if args.carry_as_cond:
+            carry_pred = build_tiny_predictor(
+                None if args.random else args.weights,
+                overrides={"model.add_all_frames_to_correct_as_cond": True},
+            )
+            res["carry_memory"] = "corrections as conditioning frames"
+        res.update(_carry_forward_bar(carry_pred, args.carry_clips, args.carry_frames,
                                       args.carry_difficulty))  # fmt: skip
 
     print(f"{'metric':<28}{'value':>10}{'bar':>8}  pass")
