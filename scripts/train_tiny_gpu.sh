@@ -5,12 +5,12 @@
 #
 # Here first (once):   scripts/pack_gpu_deps.sh          # -> .gpu_deps/ (sam2, hydra, ...)
 # Then, via the device tool, from the repo root, with carry [".gpu_deps"]:
-#   TRAIN_SECONDS=360 scripts/train_tiny_gpu.sh
+#   TRAIN_SECONDS=330 scripts/train_tiny_gpu.sh      (timeout_s 600: ~1.5 min of bars follow)
 # Results land in $OUT (the device tool's folder; default runs/tiny-v2/out):
 #   litlora_tiny.safetensors.part00/01 (split: a file back is at most 16 MiB; rejoin with
 #   `cat litlora_tiny.safetensors.part* > litlora_tiny.safetensors` and check the sha256
 #   printed below), log.jsonl, quality.json, train.log.
-# Knobs (environment): TRAIN_SECONDS (360), BATCH (64), FRAMES (8), LR (5e-4), WORKERS (14),
+# Knobs (environment): TRAIN_SECONDS (330), BATCH (64), FRAMES (8), LR (5e-4), WORKERS (14),
 # MIX ("0.1 0.3 0.3 0.3": easy medium hard harder), DEVICE (cuda; "cpu" only for a dry run
 # of the plumbing), RUN_DIR (runs/tiny-v2: ckpt.pt there is resumed, else INIT_FROM, default
 # the shipped weights), EVAL_CLIPS (64, the end-of-run quick_eval), BENCH_ARGS (the
@@ -41,7 +41,7 @@ if [ -f "$RUN_DIR/ckpt.pt" ]; then START=(--resume); else START=(--init-from "$I
 # shellcheck disable=SC2086
 $PY -m litlora_widgets.pretrain.train --out "$RUN_DIR" "${START[@]}" --device "$DEVICE" \
     --batch "${BATCH:-64}" --frames "${FRAMES:-8}" --lr "${LR:-5e-4}" --warmup 50 \
-    --steps 1000000 --time-limit "${TRAIN_SECONDS:-360}" --time-schedule \
+    --steps 1000000 --time-limit "${TRAIN_SECONDS:-330}" --time-schedule \
     --mix-end ${MIX:-0.1 0.3 0.3 0.3} --mix-ramp 0 --p-correct 0.7 \
     --workers "${WORKERS:-14}" --save-every 200 --eval-every 200 --eval-clips "${EVAL_CLIPS:-64}" \
     2>&1 | tee "$OUTDIR/train.log"
