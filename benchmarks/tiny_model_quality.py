@@ -4,12 +4,22 @@
     python benchmarks/tiny_model_quality.py --random        # same architecture, random weights
     python benchmarks/tiny_model_quality.py --weights runs/tiny/litlora_tiny.safetensors
 
-Bars: tracking from a first-frame mask, mean J ≥ 0.75 (synthetic validation clips); one
-positive click, mean IoU ≥ 0.70; propagation ≥ 5 frames/s on 2 CPU cores; J on
-``../shared/data/davis`` reported whatever it is (skipped if absent). Validation seeds are
+Bars (issue 13, v2): tracking from a first-frame mask, mean J ≥ 0.75 on the medium clips
+(reported per difficulty); one positive click, mean IoU ≥ 0.70; propagation ≥ 20 frames/s on
+2 CPU cores; carry-forward ≥ 0.30 (below); J on ``../shared/data/davis`` reported whatever it
+is (skipped if absent). Validation seeds are
 ``0..clips-1``; training uses seeds ≥ ``TRAIN_SEED_BASE`` (1,000,000). LIT-LoRA: ≥ 30 % fewer
 corrections than the same model without it on a synthetic hard set (seeds 500,000+), authors'
 protocol; the realistic judge's figure is reported beside it.
+
+Carry-forward (``--carry-clips``): on held-out hard clips (seeds 700,000+) where plain SAM2
+fails (first frame ``t`` with IoU < 0.5), one GT-mask correction on ``t`` through the real
+``Session.correct(..., train=False)`` with LIT off, so only SAM2's memory carries it: the gain
+in mean IoU on frames ``t+1..t+5`` over no correction. Clips where SAM2 never fails are
+skipped (and counted). A quick run of only this bar::
+
+    python benchmarks/tiny_model_quality.py --clips 0 --no-davis --lit-clips 0 \
+        --carry-clips 6 --carry-frames 10
 """
 
 from __future__ import annotations
@@ -28,7 +38,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DAVIS = Path(os.environ.get("LITLORA_SHARED_DATA", ROOT.parent / "shared" / "data")) / "davis"
 
-BARS = {"track_J": 0.75, "click_iou": 0.70, "cpu_fps": 5.0, "fewer_corrections_pct_lit": 30.0}
+BARS = {
+    "track_J_medium": 0.75,
+    "click_iou": 0.70,
+    "cpu_fps": 20.0,
+    "carry_forward_gain": 0.30,
+    "fewer_corrections_pct_lit": 30.0,
+}
+CARRY_SEED_BASE = 700_000  # apart from validation (0..), LIT (500,000..) and training seeds
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -48,6 +65,22 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--no-davis", action="store_true")
     ap.add_argument("--lit-clips", type=int, default=10, help="clips for the LIT bar (0: off)")
     ap.add_argument("--lit-difficulty", default="hard", help="the bar's set is hard (default)")
+    ap.add_argument("--carry-clips", type=int, default=11, help="failing clips (0: off)")
+    ap.add_argument("--carry-frames", type=int, default=10, help="frames per carry clip")
+    ap.add_argument("--carry-difficulty", default="hard")
+    ap.add_argument(
+        "--carry-as-cond",
+        action="store_true",
+        help="corrections become conditioning frames "
+        "(add_all_frames_to_correct_as_cond, the SAM2 web demo's setting)",
+    )
+    ap.add_argument(
+        "--difficulties",
+        nargs="+",
+        default=["easy", "medium", "hard"],
+        help="tracking clips cycle through these (seed i: the (i mod n)-th); "
+        "'harder' adds the v2 video effects",
+    )
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
     assert args.clips <= TRAIN_SEED_BASE
@@ -60,10 +93,10 @@ def main(argv: list[str] | None = None) -> dict:
     pred = build_tiny_predictor(None if args.random else args.weights, device="cpu")
 
     res: dict = {"weights": "random" if args.random else str(args.weights), "clips": args.clips}
-    per_diff: dict[str, list[float]] = {d: [] for d in ("easy", "medium", "hard")}
+    per_diff: dict[str, list[float]] = {d: [] for d in args.difficulties}
     clicks, fps = [], []
     for seed in range(args.clips):
-        diff = ("easy", "medium", "hard")[seed % 3]
+        diff = args.difficulties[seed % len(args.difficulties)]
         frames, masks = synthetic_clip(seed, args.frames, (256, 256), diff)
         objs = {k: masks[0] == k for k in range(1, int(masks.max()) + 1)}
         objs = {k: m for k, m in objs.items() if m.mean() > 0.004}
@@ -74,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
                 float(np.mean([jaccard(tr[t], masks[t] == k) for t in range(1, args.frames)]))
             )
         clicks.extend(click_ious(pred, frames[0], objs).values())
-    if args.clips:  # --clips 0: only the LIT-LoRA part
+    if args.clips:  # --clips 0: only the LIT-LoRA / carry-forward parts
         all_j = [j for v in per_diff.values() for j in v]
         res["track_J"] = float(np.mean(all_j))
         res.update({f"track_J_{d}": float(np.mean(v)) for d, v in per_diff.items() if v})
@@ -107,6 +140,16 @@ def main(argv: list[str] | None = None) -> dict:
         res["lit"] = "skipped (random weights have nothing to correct)" if args.random else "off"
     else:
         res.update(_lit_lora_bar(args.weights, args.lit_clips, args.frames, args.lit_difficulty))
+    if args.carry_clips:
+        carry_pred = pred
+        if args.carry_as_cond:
+            carry_pred = build_tiny_predictor(
+                None if args.random else args.weights,
+                overrides={"model.add_all_frames_to_correct_as_cond": True},
+            )
+            res["carry_memory"] = "corrections as conditioning frames"
+        res.update(_carry_forward_bar(carry_pred, args.carry_clips, args.carry_frames,
+                                      args.carry_difficulty))  # fmt: skip
 
     print(f"{'metric':<28}{'value':>10}{'bar':>8}  pass")
     for key, val in res.items():
@@ -133,7 +176,10 @@ def _lit_lora_bar(weights: Path, clips: int, frames: int, difficulty: str) -> di
 
     with tempfile.TemporaryDirectory() as tmp:
         data = write_synthetic_dataset(
-            Path(tmp) / difficulty, range(500_000, 500_000 + clips), frames, (256, 256),
+            Path(tmp) / difficulty,
+            range(500_000, 500_000 + clips),
+            frames,
+            (256, 256),
             difficulty,
         )
         t0 = time.perf_counter()
@@ -152,6 +198,35 @@ def _lit_lora_bar(weights: Path, clips: int, frames: int, difficulty: str) -> di
     if difficulty != "hard":  # the bar is defined on the hard set only
         out = {f"{difficulty}_{k}": v for k, v in out.items()}
     return out
+
+
+def _carry_forward_bar(pred, clips: int, frames: int, difficulty: str) -> dict:
+    """Mean IoU gain on ``t+1..t+5`` from one GT correction on the first failing frame ``t``,
+    over the first ``clips`` held-out clips on which plain SAM2 fails (object 1)."""
+    from litlora_widgets.datasets import synthetic_clip
+    from litlora_widgets.pretrain.quality import carry_forward
+
+    rows, skipped, seed, t0 = [], 0, CARRY_SEED_BASE, time.perf_counter()
+    while len(rows) < clips and seed < CARRY_SEED_BASE + 10 * clips:
+        f, m = synthetic_clip(seed, frames, (256, 256), difficulty)
+        r = carry_forward(pred, f, m == 1)
+        seed += 1
+        if r is None:
+            skipped += 1
+            continue
+        rows.append(r)
+        print(f"  carry seed {seed - 1}: t={r['t']} before {r['before']:.3f} "
+              f"after {r['after']:.3f}", flush=True)  # fmt: skip
+    if not rows:
+        return {"carry_forward": f"no failing clip in {skipped} {difficulty} clips"}
+    return {
+        "carry_clips": f"{len(rows)} {difficulty} clips x {frames} frames "
+        f"(seeds {CARRY_SEED_BASE}..{seed - 1}, {skipped} never failed)",
+        "carry_before": float(np.mean([r["before"] for r in rows])),
+        "carry_after": float(np.mean([r["after"] for r in rows])),
+        "carry_forward_gain": float(np.mean([r["gain"] for r in rows])),
+        "carry_s": round(time.perf_counter() - t0, 1),
+    }
 
 
 if __name__ == "__main__":

@@ -3,9 +3,19 @@
 from .synthetic import (
     DEMO_CLIP,
     DIFFICULTIES,
+    Effects,
     demo_clip,
+    load_textures,
     synthetic_clip,
     write_synthetic_dataset,
 )
 
-__all__ = ["DEMO_CLIP", "DIFFICULTIES", "demo_clip", "synthetic_clip", "write_synthetic_dataset"]
+__all__ = [
+    "DEMO_CLIP",
+    "DIFFICULTIES",
+    "Effects",
+    "demo_clip",
+    "load_textures",
+    "synthetic_clip",
+    "write_synthetic_dataset",
+]

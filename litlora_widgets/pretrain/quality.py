@@ -89,3 +89,37 @@ def click_ious(predictor, frame: np.ndarray, masks: dict[int, np.ndarray]) -> di
             )
             res[obj_id] = jaccard((logits[0, 0] > 0).cpu().numpy(), m)
     return res
+
+
+def carry_forward(
+    predictor, frames: np.ndarray, gt: np.ndarray, horizon: int = 5, fail_iou: float = 0.5
+) -> dict | None:
+    """What one ground-truth correction carries forward through SAM2's memory alone.
+
+    Through the real :class:`~litlora_widgets.session.Session` with LIT-LoRA off: track object
+    ``gt`` (T,H,W bool) from its first-frame mask, find the first frame ``t`` whose IoU is below
+    ``fail_iou`` (with at least one frame after it), correct ``t`` with its GT mask
+    (``train=False``) and re-propagate ``horizon`` frames. Returns ``None`` when plain SAM2 never
+    fails (the clip says nothing about corrections), else ``{"t", "before", "after", "gain"}``:
+    mean IoU on frames ``t+1..t+horizon`` without and with the correction.
+    """
+    from ..session import Session
+
+    n = len(frames)
+    with Session(predictor, frames, autosave=False, lit=False) as s:
+        obj = s.add_object()
+        s.add_mask(0, obj, gt[0])
+        for _ in s.propagate(progress=False):
+            pass
+        ious = [jaccard(s.mask(i, obj), gt[i]) for i in range(n)]
+        fails = [i for i in range(1, n - 1) if ious[i] < fail_iou]
+        if not fails:
+            return None
+        t = fails[0]
+        later = range(t + 1, min(t + horizon, n - 1) + 1)
+        before = float(np.mean([ious[i] for i in later]))
+        s.correct(t, obj, mask=gt[t], train=False)
+        for _ in s.propagate(start_frame=t, max_frames=horizon, progress=False):
+            pass
+        after = float(np.mean([jaccard(s.mask(i, obj), gt[i]) for i in later]))
+    return {"t": t, "before": before, "after": after, "gain": after - before}

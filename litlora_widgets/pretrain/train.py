@@ -3,10 +3,18 @@
 A compact loop over ``SAM2Base``'s building blocks (``forward_image``, ``_track_step``,
 ``_forward_sam_heads``, ``_encode_memory_in_output``), mirroring what sam2's ``SAM2Train`` does
 (whose import needs ``tensordict``): frame 0 gets a GT mask or a click (plus simulated
-correction clicks), later frames are tracked through the memory bank, sometimes with a
-correction click; every decoder output is supervised with SAM2's loss mix (focal ×20, dice,
-IoU-prediction L1, object-score BCE). Tracking (a first-frame mask or click propagates) is
-trained in every batch, the interactive task (a click segments, corrections refine) in half.
+correction clicks), later frames are tracked through the memory bank; every decoder output is
+supervised with SAM2's loss mix (focal ×20, dice, IoU-prediction L1, object-score BCE).
+
+Corrections on later frames (v2, issue 13) are what teach the memory to carry them: on 1–2
+random frames (``plan_corrections``) the tracked output is first supervised, then corrected
+— by 1–3 error-driven clicks decoded with the memory-conditioned features and the previous
+logits, or by the GT mask taken as the output (SAM2's ``use_mask_input_as_output_without_sam``)
+— exactly as ``Session.correct`` does at inference, and the *corrected* output is encoded into
+the memory bank. It enters as a conditioning frame (SAM2's interactive training,
+``add_all_frames_to_correct_as_cond: True``) or, as often, as a non-conditioning frame (what
+SAM2's predictor and our ``Session`` do by default with a correction on a tracked frame), so
+the memory learns both. The loss on the frames after it is what rewards carrying it.
 
 The shipped weights came from two phases on 2 CPU cores (see ``weights/MODEL_CARD.md``): single
 frames with clicks first (a model from scratch must learn to segment before memory can help),
@@ -22,8 +30,12 @@ then 4-frame clips; clips ramp from mostly easy to the full mix (``difficulty_mi
 ``--time-limit`` stops (and saves) a run early, for leases of a few minutes; ``--resume``
 continues exactly from ``OUT/ckpt.pt`` (weights + AdamW state); ``--init-from`` continues from
 an exported fp16 file (its step is in the metadata) with fresh optimizer moments, for when
-only the small file could be carried. Outputs: ``OUT/ckpt.pt``, ``OUT/log.jsonl`` and
-``OUT/litlora_tiny.safetensors`` (copy it to ``litlora_widgets/weights/``).
+only the small file could be carried. ``--time-schedule`` anneals the learning rate over
+``--time-limit`` instead of ``--steps`` (a fixed GPU budget). ``--textures DIR`` cuts natural
+textures from the images under DIR (default ``$LITLORA_TEXTURES`` or ``../shared/data``;
+skipped with a message when absent). Outputs: ``OUT/ckpt.pt``, ``OUT/log.jsonl`` and
+``OUT/litlora_tiny.safetensors`` (copy it to ``litlora_widgets/weights/``). The v2 run on a
+GPU is ``scripts/train_tiny_gpu.sh``.
 
 Data are a pure function of the step (clip seeds ``TRAIN_SEED_BASE + index``), so a resumed run
 sees the same clips as an uninterrupted one; benchmark seeds stay below ``TRAIN_SEED_BASE``.
@@ -36,13 +48,14 @@ import json
 import math
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from ..datasets.synthetic import synthetic_clip
+from ..datasets.synthetic import DIFFICULTIES, load_textures, synthetic_clip
 from .model import build_tiny_predictor, export_weights
 
 TRAIN_SEED_BASE = 1_000_000
@@ -59,8 +72,9 @@ class ClipDataset(Dataset):
         size: int,
         length: int,
         seed_base: int = TRAIN_SEED_BASE,
-        mix_end: tuple[float, float, float] = (0.2, 0.4, 0.4),
+        mix_end: tuple[float, ...] = (0.2, 0.4, 0.4),
         mix_ramp: float = 0.4,
+        textures: list[np.ndarray] | None = None,
     ):
         self.num_frames, self.size, self.length, self.seed_base = (
             num_frames,
@@ -69,6 +83,7 @@ class ClipDataset(Dataset):
             seed_base,
         )
         self.mix_end, self.mix_ramp = tuple(mix_end), mix_ramp
+        self.textures = textures or None
 
     def __len__(self) -> int:
         return self.length
@@ -77,20 +92,25 @@ class ClipDataset(Dataset):
         seed = self.seed_base + int(i)
         pick = np.random.default_rng([seed, 7])  # a stream apart from the clip's own
         mix = difficulty_mix(i / self.length, self.mix_end, self.mix_ramp)
-        difficulty = str(pick.choice(["easy", "medium", "hard"], p=mix))
-        frames, masks = synthetic_clip(seed, self.num_frames, (self.size, self.size), difficulty)
+        difficulty = str(pick.choice(DIFFICULTIES[: len(mix)], p=mix))
+        frames, masks = synthetic_clip(
+            seed, self.num_frames, (self.size, self.size), difficulty, textures=self.textures
+        )
         labels = [k for k in range(1, int(masks.max()) + 1) if (masks[0] == k).mean() > 0.004]
         k = int(pick.choice(labels)) if labels else 1
         return to_input(frames), torch.from_numpy(masks == k)
 
 
 def difficulty_mix(
-    progress: float, end: tuple[float, float, float] = (0.2, 0.4, 0.4), ramp: float = 0.4
+    progress: float, end: tuple[float, ...] = (0.2, 0.4, 0.4), ramp: float = 0.4
 ) -> list[float]:
-    """P(easy, medium, hard) at a point of the run: a curriculum from mostly easy clips (a model
-    from scratch must first learn to segment at all) to ``end`` at ``ramp`` of the run."""
-    w = min(1.0, progress / ramp)
-    return [s + (e - s) * w for s, e in zip((0.6, 0.3, 0.1), end, strict=True)]
+    """P(easy, medium, hard[, harder]) at a point of the run: a curriculum from mostly easy
+    clips (a model from scratch must first learn to segment at all) to ``end`` at ``ramp`` of
+    the run (``ramp`` 0: ``end`` from the start). Three shares: no ``"harder"`` clips."""
+    w = 1.0 if ramp <= 0 else min(1.0, progress / ramp)
+    start = (0.6, 0.3, 0.1, 0.0)[: len(end)]
+    mix = [s + (e - s) * w for s, e in zip(start, end, strict=True)]
+    return [m / sum(mix) for m in mix]
 
 
 def to_input(frames: np.ndarray) -> torch.Tensor:
@@ -131,11 +151,58 @@ def frame_loss(multi_logits, ious, obj_logits, gt):
     return ((mask_loss + iou_loss) * present + obj_loss).mean()
 
 
-def run_batch(model, imgs, gt, rng: np.random.Generator, train: bool = True, p_click: float = 0.5):
+class Fix(NamedTuple):
+    """A correction on a later frame: ``"mask"`` (the GT mask) or ``"click"`` (``clicks``
+    error-driven clicks), entering memory as a conditioning frame if ``as_cond``."""
+
+    kind: str
+    as_cond: bool
+    clicks: int = 0
+
+
+def plan_corrections(
+    rng: np.random.Generator,
+    t_len: int,
+    p_correct: float = 0.7,
+    p_mask: float = 0.5,
+    p_cond: float = 0.5,
+) -> dict[int, Fix]:
+    """Which later frames of a clip get a correction: one with probability ``p_correct``, a
+    second with half that on clips of 6+ frames; frames 1..T-2 (there is a frame after it
+    to learn the carry from) or 1 on 2-frame clips."""
+    if t_len < 2 or rng.random() >= p_correct:
+        return {}
+    pool = np.arange(1, max(2, t_len - 1))
+    n = 2 if t_len >= 6 and rng.random() < p_correct / 2 else 1
+    frames = sorted(int(f) for f in rng.choice(pool, size=min(n, pool.size), replace=False))
+    return {
+        f: Fix(
+            "mask" if rng.random() < p_mask else "click",
+            bool(rng.random() < p_cond),
+            int(rng.integers(1, 4)),
+        )
+        for f in frames
+    }
+
+
+def run_batch(
+    model,
+    imgs,
+    gt,
+    rng: np.random.Generator,
+    train: bool = True,
+    p_click: float = 0.5,
+    fixes: dict[int, Fix] | None = None,
+    p_correct: float = 0.7,
+    memory: dict | None = None,
+):
     """Track a batch of clips, frame by frame, as SAM2 training does.
 
-    imgs (B,T,3,H,W), gt (B,T,H,W) bool. Returns (mean loss, per-frame binary predictions
-    (B,T,H,W), frame-0 IoU of the first click if clicked else None).
+    imgs (B,T,3,H,W), gt (B,T,H,W) bool. ``fixes`` corrects later frames (default: planned by
+    :func:`plan_corrections` when training, none otherwise); ``memory``, if given, receives
+    SAM2's output dict (``cond_frame_outputs`` / ``non_cond_frame_outputs``). Returns (mean
+    loss, per-frame binary predictions (B,T,H,W) after corrections, frame-0 IoU of the first
+    click if clicked else None).
     """
     from sam2.modeling.sam2_utils import get_next_point
     from sam2.utils.misc import concat_points
@@ -144,10 +211,13 @@ def run_batch(model, imgs, gt, rng: np.random.Generator, train: bool = True, p_c
     flat = imgs.transpose(0, 1).reshape(t_len * b, 3, h, w)  # frame-major, like SAM2Train
     feats_out = model.forward_image(flat)
     _, feats, pos, sizes = model._prepare_backbone_features(feats_out)
-    out = {"cond_frame_outputs": {}, "non_cond_frame_outputs": {}}
+    out = {"cond_frame_outputs": {}, "non_cond_frame_outputs": {}} if memory is None else memory
+    out.setdefault("cond_frame_outputs", {})
+    out.setdefault("non_cond_frame_outputs", {})
     use_click = rng.random() < p_click
     n_first = int(rng.integers(0, 3)) if train else 0  # correction clicks after the first one
-    fix_t = int(rng.integers(1, t_len)) if train and t_len > 1 and rng.random() < 0.5 else -1
+    if fixes is None:
+        fixes = plan_corrections(rng, t_len, p_correct) if train else {}
     losses, preds, click_iou = [], [], None
     for t in range(t_len):
         cur_f = [x[:, t * b : (t + 1) * b] for x in feats]
@@ -168,7 +238,15 @@ def run_batch(model, imgs, gt, rng: np.random.Generator, train: bool = True, p_c
             losses.append(frame_loss(hi_multi, ious, obj_logit, g))
         if cond and use_click:
             click_iou = _iou(hi > 0, g)
-        for _ in range(n_first if cond and use_click else int(t == fix_t)):
+        fix = fixes.get(t) if not cond else None
+        if fix is not None and fix.kind == "mask":  # the GT mask becomes the output
+            cur, sam, hi_feats, pix = model._track_step(
+                t, False, cur_f, cur_p, sizes, None, g.float(), out, t_len, False, None
+            )
+            _, hi_multi, ious, lo, hi, obj_ptr, obj_logit = sam
+        n_clicks = n_first if cond and use_click else (fix.clicks if fix and fix.kind == "click"
+                                                       else 0)  # fmt: skip
+        for _ in range(n_clicks):  # clicks refine the memory-conditioned prediction
             pts, lbl = get_next_point(g, hi > 0, "uniform")
             points = concat_points(points, pts, lbl)
             sam = model._forward_sam_heads(
@@ -178,7 +256,8 @@ def run_batch(model, imgs, gt, rng: np.random.Generator, train: bool = True, p_c
             losses.append(frame_loss(hi_multi, ious, obj_logit, g))
         cur.update(pred_masks=lo, pred_masks_high_res=hi, obj_ptr=obj_ptr)
         model._encode_memory_in_output(cur_f, sizes, points, True, hi, obj_logit, cur)
-        out["cond_frame_outputs" if cond else "non_cond_frame_outputs"][t] = cur
+        as_cond = cond or (fix is not None and fix.as_cond)
+        out["cond_frame_outputs" if as_cond else "non_cond_frame_outputs"][t] = cur
         preds.append(hi[:, 0] > 0)
     loss = torch.stack(losses).mean() if losses else imgs.new_zeros(())
     return loss, torch.stack(preds, 1), click_iou
@@ -193,31 +272,46 @@ def _iou(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def quick_eval(model, device, n: int = 64, frames: int = 8, size: int = 128) -> dict[str, float]:
-    """Tracking J (mask prompt) and first-click IoU on held-out seeds 0..n-1, batched."""
+    """Tracking J (mask prompt), first-click IoU and ``val_carry`` on held-out seeds 0..n-1,
+    batched. ``val_carry``: the IoU gain on frames 3..T-1 from a GT-mask correction on frame 2
+    stored as a non-conditioning frame (what the Session does) — the training loop's cheap
+    proxy of the carry-forward bar (which is measured through the Session, on failing clips)."""
     was = model.training
     model.eval()
     ds = ClipDataset(frames, size, n, seed_base=0)
     items = [ds[i] for i in range(n)]
     imgs = torch.stack([x for x, _ in items]).to(device)
     gt = torch.stack([m for _, m in items]).to(device)
-    j, c = [], []
+    j, c, carry = [], [], []
+    fix = {2: Fix("mask", as_cond=False)} if frames > 3 else {}
     for i in range(0, n, 16):
         batch = imgs[i : i + 16], gt[i : i + 16]
+        g = gt[i : i + 16]
         with _autocast(device):  # p_click 0: track from the first mask; 1: one first click
             _, pred, _ = run_batch(model, *batch, np.random.default_rng(0), train=False,
                                    p_click=0.0)  # fmt: skip
             _, _, ciou = run_batch(model, *batch, np.random.default_rng(0), train=False,
                                    p_click=1.0)  # fmt: skip
-        j.append(
-            _iou(pred[:, 1:].reshape(-1, size, size), gt[i : i + 16, 1:].reshape(-1, size, size))
-        )
+            if fix:
+                _, fixed, _ = run_batch(model, *batch, np.random.default_rng(0), train=False,
+                                        p_click=0.0, fixes=fix)  # fmt: skip
+        j.append(_iou(pred[:, 1:].reshape(-1, size, size), g[:, 1:].reshape(-1, size, size)))
         c.append(ciou)
+        if fix:
+            after = fixed[:, 3:].reshape(-1, size, size)
+            before = pred[:, 3:].reshape(-1, size, size)
+            truth = g[:, 3:].reshape(-1, size, size)
+            carry.append(_iou(after, truth) - _iou(before, truth))
     model.train(was)
-    return {"val_J": float(torch.cat(j).mean()), "val_click_iou": float(torch.cat(c).mean())}
+    res = {"val_J": float(torch.cat(j).mean()), "val_click_iou": float(torch.cat(c).mean())}
+    if carry:
+        res["val_carry"] = float(torch.cat(carry).mean())
+    return res
 
 
-def _autocast(device):
-    if torch.device(device).type == "cuda":
+def _autocast(device, enabled: bool = True):
+    """bf16 autocast on CUDA (SAM2's own training and inference precision); fp32 elsewhere."""
+    if enabled and torch.device(device).type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     import contextlib
 
@@ -226,7 +320,7 @@ def _autocast(device):
 
 def lr_at(step: int, total: int, base: float, warmup: int) -> float:
     if step < warmup:
-        return base * (step + 1) / warmup
+        return base * (step + 1) / max(warmup, 1)
     p = min(1.0, (step - warmup) / max(1, total - warmup))
     return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
 
@@ -246,17 +340,51 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--clip", type=float, default=5.0, help="gradient-norm clip")
     ap.add_argument("--warmup", type=int, default=100)
-    ap.add_argument("--p-click", type=float, default=0.5,
-                    help="share of clips started from a click (else from a GT mask)")
-    ap.add_argument("--mix-end", type=float, nargs=3, default=(0.2, 0.4, 0.4),
-                    metavar=("EASY", "MEDIUM", "HARD"), help="the mix the curriculum ends at")
+    ap.add_argument(
+        "--p-click",
+        type=float,
+        default=0.5,
+        help="share of clips started from a click (else from a GT mask)",
+    )
+    ap.add_argument(
+        "--p-correct",
+        type=float,
+        default=0.7,
+        help="share of clips with corrections on later frames (0: v1's recipe-like)",
+    )
+    ap.add_argument(
+        "--mix-end",
+        type=float,
+        nargs="+",
+        default=(0.2, 0.4, 0.4),
+        metavar="SHARE",
+        help="the mix the curriculum ends at: easy medium hard [harder]",
+    )
     ap.add_argument("--mix-ramp", type=float, default=0.4, help="share of the run to get there")
+    ap.add_argument(
+        "--textures",
+        type=Path,
+        default=None,
+        help="natural images to cut textures from (default $LITLORA_TEXTURES or "
+        "../shared/data; skipped when absent)",
+    )
+    ap.add_argument("--no-textures", action="store_true", help="procedural textures only")
+    ap.add_argument(
+        "--time-schedule",
+        action="store_true",
+        help="anneal the LR over --time-limit rather than --steps",
+    )
+    ap.add_argument("--no-amp", action="store_true", help="fp32 on CUDA (default: bf16)")
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--save-every", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-every", type=int, default=500, help="log a 16-clip eval every N")
     ap.add_argument("--eval-clips", type=int, default=64, help="held-out clips for the end eval")
     args = ap.parse_args(argv)
+    if len(args.mix_end) not in (3, 4):
+        ap.error("--mix-end takes 3 or 4 shares (easy medium hard [harder])")
+    if args.time_schedule and not args.time_limit:
+        ap.error("--time-schedule needs --time-limit")
     train(args)
 
 
@@ -288,8 +416,14 @@ def train(args) -> None:
             step = int((f.metadata() or {}).get("step", 0))
         rewarm_from = step  # fresh Adam moments: warm up again briefly
         print(f"initialised from {args.init_from} (step {step}, optimizer state fresh)")
+    textures = None
+    if not args.no_textures:
+        textures = load_textures(args.textures)
+        if textures:
+            print(f"natural textures: {len(textures)} images")
     ds = ClipDataset(args.frames, args.size, args.steps * args.batch, mix_end=args.mix_end,
-                     mix_ramp=args.mix_ramp)  # fmt: skip
+                     mix_ramp=args.mix_ramp, textures=textures)  # fmt: skip
+    start_step = step
     loader = DataLoader(
         ds,
         batch_size=args.batch,
@@ -304,7 +438,12 @@ def train(args) -> None:
     t0, ema = time.time(), None
     bar = tqdm(total=args.steps, initial=step, desc="litlora-tiny", mininterval=20)
     for imgs, gt in loader:
-        lr = lr_at(step, args.steps, args.lr, args.warmup)
+        if args.time_schedule:  # cosine over the time budget
+            frac = min(1.0, (time.time() - t0) / args.time_limit)
+            lr = lr_at(int(frac * 10_000), 10_000, args.lr, 0)
+            lr *= min(1.0, (step - start_step + 1) / max(args.warmup, 1))
+        else:
+            lr = lr_at(step, args.steps, args.lr, args.warmup)
         if rewarm_from is not None and step < rewarm_from + 100:
             lr *= (step - rewarm_from + 1) / 100
         for g in opt.param_groups:
@@ -312,8 +451,9 @@ def train(args) -> None:
         imgs, gt = imgs.to(dev, non_blocking=True), gt.to(dev, non_blocking=True)
         torch.manual_seed(args.seed * 1_000_003 + step)
         rng = np.random.default_rng([args.seed, step])
-        with _autocast(dev):
-            loss, _, _ = run_batch(model, imgs, gt, rng, p_click=args.p_click)
+        with _autocast(dev, not args.no_amp):
+            loss, _, _ = run_batch(model, imgs, gt, rng, p_click=args.p_click,
+                                   p_correct=args.p_correct)  # fmt: skip
         if not torch.isfinite(loss):
             print(f"step {step}: non-finite loss, batch skipped")
             opt.zero_grad(set_to_none=True)
@@ -341,7 +481,7 @@ def train(args) -> None:
         if step % args.save_every == 0:
             _save(model, opt, step, args.out)
         if args.eval_every and step % args.eval_every == 0:
-            probe = quick_eval(model, dev, n=16, size=args.size)
+            probe = quick_eval(model, dev, n=16, frames=max(args.frames, 8), size=args.size)
             log.write(json.dumps({"step": step, **probe}) + "\n")
             log.flush()
         if (
@@ -353,7 +493,7 @@ def train(args) -> None:
     bar.close()
     train_s = round(time.time() - t0, 1)
     _save(model, opt, step, args.out)
-    metrics = quick_eval(model, dev, n=args.eval_clips, size=args.size)
+    metrics = quick_eval(model, dev, n=args.eval_clips, frames=max(args.frames, 8), size=args.size)
     rec = {
         "step": step,
         "final": True,
