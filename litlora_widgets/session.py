@@ -349,6 +349,14 @@ class Session:
             scores = self.tracker.scores(obj_id)
             return self.annotations.frame_states(obj_id, self.events, scores)
 
+    def review_queue(self, obj_id: int, k: int | None = None, **kw):
+        """Tracked frames most likely wrong first (:func:`litlora_widgets.review.review_queue`):
+        SAM2's predicted IoU and object score, sudden area or position changes, distance from
+        the last frame you confirmed, and optionally disagreement with the experts."""
+        from .review import review_queue
+
+        return review_queue(self, self._check_obj(obj_id), k, **kw)
+
     # ---- LIT-LoRA ------------------------------------------------------------------------
     @property
     def lit_enabled(self) -> bool:

@@ -132,6 +132,7 @@ def test_review_queue_on_a_session(predictor, square_clip):
         assert all(0.0 <= it.score <= 1.0 and it.reasons for it in items)
         assert items == sorted(items, key=lambda it: (-it.score, it.frame))
         assert review_queue(s, obj, k=2) == items[:2]
+        assert s.review_queue(obj) == items and s.review_queue(obj, k=2) == items[:2]
         s.correct(3, obj, mask=masks[3], train=True)  # confirmed: leaves the queue; an expert
         plain = {it.frame: it for it in review_queue(s, obj)}
         assert sorted(plain) == [1, 2, 4, 5]
