@@ -85,7 +85,8 @@ frames = np.concatenate([frames, frames[::-1], frames])  # 120 frames: Stop has 
 import torch
 torch.manual_seed(4)  # random weights: seed 4 gives a mid-sized first mask (~14k px) here
 predictor = load_predictor(checkpoint=None, image_size=256, device="cpu", quiet=True)
-app = LitLoraApp(Session(predictor, frames, lit=True, autosave=False))
+{lit_config}
+app = LitLoraApp(Session(predictor, frames, lit=True, autosave=False, lit_config=lit_config))
 
 _lock = threading.Lock()
 
@@ -106,11 +107,13 @@ def _dump():
         "tracked": {{o: sorted(s.tracked_frames(o)) for o in s.objects}},
         "busy": app.busy, "status": app.status, "error": app.error, "frame": app.frame,
         "mask_frame": app.mask_frame, "candidates": len(app.candidates), "prompts": app.prompts,
+        "notice": app.notice.get("text", ""), "timeline": app.timeline.get("rows", []),
     }}
     (OUT / "state.tmp").write_text(json.dumps(state))
     os.replace(OUT / "state.tmp", OUT / "state.json")
 
 app.observe(dump, names=["mask_bytes", "mask_frame", "prompts", "progress", "busy", "status",
+                         "notice", "timeline",
                          "candidates", "error", "objects", "training"])
 dump()
 app
@@ -186,11 +189,12 @@ def browser():
 class Notebook:
     """The running notebook: the page, the widget's locators and the kernel's state files."""
 
-    def __init__(self, page, out: Path, size: tuple[int, int] = VIDEO["size"]):
+    def __init__(self, page, out: Path, size: tuple[int, int] = VIDEO["size"], index: int = 0):
         self.page = page
         self.out = out
         self.size = size  # the video's (H, W)
-        self.root = page.locator(".litlora")
+        self.index = index  # which widget of the page
+        self.root = page.locator(".litlora").nth(index)
 
     def state(self) -> dict:
         try:
@@ -212,21 +216,33 @@ class Notebook:
         return wait_until(lambda: pred(self.data(name)), timeout, f"data-{name}")
 
     def client_xy(self, x: float, y: float) -> tuple[float, float]:
-        canvas = self.page.locator(".litlora canvas.ll-cursor")
+        """Page position of video pixel coordinates (x, y), from the FRAME canvas's box."""
+        canvas = self.root.locator("canvas.ll-layer-frame")
         canvas.scroll_into_view_if_needed()
         box = canvas.bounding_box()
         h, w = self.size
         return box["x"] + x / w * box["width"], box["y"] + y / h * box["height"]
 
+    def focus(self) -> None:
+        """Focus the widget (its first click only focuses: item 13)."""
+        self.root.locator(".ll-title").click()
+        wait_until(lambda: self.page.evaluate(
+            "i => document.querySelectorAll('.litlora')[i].contains(document.activeElement)",
+            self.index), 10, "the widget to take focus")  # fmt: skip
+
     def overlay_pixels(self, points: list[tuple[int, int]], layer: str = "mask") -> list:
         return self.page.evaluate(
-            """([layer, pts]) => {
-                const c = document.querySelector(`.litlora canvas.ll-${layer}`);
+            """([i, layer, pts]) => {
+                const root = document.querySelectorAll('.litlora')[i];
+                const c = root.querySelector(`canvas.ll-layer-${layer}`);
                 const ctx = c.getContext('2d');
                 return pts.map(([x, y]) => Array.from(ctx.getImageData(x, y, 1, 1).data));
             }""",
-            [layer, points],
+            [self.index, layer, points],
         )
+
+    def boxes(self, selector: str) -> list[dict]:
+        return [loc.bounding_box() for loc in self.root.locator(selector).all()]
 
     def shot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -251,12 +267,14 @@ def run_first_cell(page) -> None:
 
 
 def open_notebook(lab, browser, name: str, src: str | None = None, size=VIDEO["size"],
-                  viewport=(1280, 1000)):  # fmt: skip
+                  viewport=(1280, 1000), lit_config: str = "lit_config = None",
+                  widgets: int = 1):  # fmt: skip
     """Write ``name``.ipynb, open it in JupyterLab, run its cell and wait for the first frame."""
     url, root = lab
     out = root / f"state-{name}"
     out.mkdir()
-    src = (src or NOTEBOOK_SETUP).format(tests=str(TESTS), out=str(out), video=VIDEO)
+    src = (src or NOTEBOOK_SETUP).format(tests=str(TESTS), out=str(out), video=VIDEO,
+                                         lit_config=lit_config)  # fmt: skip
     write_notebook(root / f"{name}.ipynb", src)
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.on("console", lambda m: m.type == "error" and print("console:", m.text))
@@ -264,13 +282,15 @@ def open_notebook(lab, browser, name: str, src: str | None = None, size=VIDEO["s
     page.goto(f"{url}/lab/workspaces/{name}/tree/{name}.ipynb?reset")
     run_first_cell(page)
     try:
-        page.locator(".litlora canvas.ll-cursor").wait_for(timeout=180_000)
+        page.locator(".litlora canvas.ll-layer-cursor").first.wait_for(timeout=180_000)
     except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "setup_failed.png"))
         raise
+    page.locator(".litlora").nth(widgets - 1).wait_for(timeout=60_000)
     n = Notebook(page, out, size)
-    n.wait_data("drawn-frame", lambda v: v == "0", 60)
+    for i in range(widgets):
+        Notebook(page, out, size, i).wait_data("drawn-frame", lambda v: v == "0", 60)
     return n
 
 
@@ -281,7 +301,11 @@ def nb(lab, browser):
     n.page.close()
 
 
-def test_click_draws_the_mask_and_the_session_holds_it(nb):
+def test_first_click_only_focuses_then_click_draws_the_mask(nb):
+    # item 13: the click that focuses the widget (focus was in the cell editor) adds no point
+    nb.page.mouse.click(*nb.client_xy(*CLICK))
+    nb.wait_data("notice", lambda v: v and "focused" in v, 10)
+    assert nb.state()["events"] == [] and nb.data("busy") == ""
     # random weights: a click's mask is arbitrary (even empty); add clicks until it is not
     clicks = [CLICK, (CLICK[0] + 5, CLICK[1] + 5), (15.0, 25.0), (30.0, 40.0), (160.0, 90.0)]
     for i, (cx, cy) in enumerate(clicks):
@@ -316,9 +340,23 @@ def test_click_draws_the_mask_and_the_session_holds_it(nb):
         assert rgba[3] > 0 and np.abs(np.subtract(rgba[:3], color)).max() <= 3, (px_x, px_y, rgba)
     for rgba in px[len(on) :]:
         assert rgba[3] == 0
-    # the include point is drawn on the points layer at the click
-    assert nb.overlay_pixels([(cx, cy)], layer="points")[0][3] > 0
+    # the include point is drawn in the object's colour on the points layer at the click
+    (dot,) = nb.overlay_pixels([(cx - 4, cy - 4)], layer="points")
+    assert dot[3] > 0 and np.abs(np.subtract(dot[:3], color)).max() <= 3, dot
     nb.shot("click")
+
+
+def test_right_click_excludes_without_the_jupyterlab_menu(nb):
+    before = nb.state()
+    n = len(before["prompts"])
+    x, y = 150.0, 120.0  # far from the square
+    nb.page.mouse.click(*nb.client_xy(x, y), button="right")
+    st = nb.wait_state(lambda s: len(s["prompts"]) == n + 1, 60, "the exclude point")
+    last = st["prompts"][-1]
+    assert last["label"] == 0 and abs(last["x"] - x) <= 1 and abs(last["y"] - y) <= 1
+    # JupyterLab's cell menu (a Lumino menu) never opened
+    assert nb.page.locator(".lm-Menu").count() == 0
+    nb.shot("right_click")
 
 
 def test_stop_cancels_a_running_propagation(nb):
@@ -341,8 +379,45 @@ def test_stop_cancels_a_running_propagation(nb):
     nb.shot("stopped")
 
 
-def test_correction_then_candidates_accepted_with_a_key(nb):
+def test_timeline_shows_each_frame_and_jumps_on_click_and_drag(nb):
+    st = nb.state()
+    (obj,) = st["objects"]
+    tracked = st["tracked"][obj]
+    codes = nb.wait_data("timeline", lambda v: v and v.startswith(f"{obj}:p"), 30)
+    row = codes.split(":", 1)[1]
+    assert len(row) == 3 * VIDEO["num_frames"]
+    assert {i for i, c in enumerate(row) if c != "."} == set(tracked)
+    timeline = nb.root.locator("canvas.ll-timeline")
+    box = timeline.bounding_box()
+    n = len(row)
+    color = st["objects"][obj]["color"]
+    # the prompt cell (frame 0, row 0) is drawn in the object's colour
+    px = nb.page.evaluate(
+        """() => {
+            const c = document.querySelector('.litlora canvas.ll-timeline');
+            const k = c.width / c.getBoundingClientRect().width;
+            const ctx = c.getContext('2d');
+            return Array.from(ctx.getImageData(Math.round(1 * k), Math.round(6 * k), 1, 1).data);
+        }"""
+    )
+    assert np.abs(np.subtract(px[:3], color)).max() <= 3 and px[3] == 255, px
+    x_of = lambda f: box["x"] + (f + 0.5) / n * box["width"]  # noqa: E731
+    ymid = box["y"] + box["height"] / 2
+    nb.page.mouse.click(x_of(5), ymid)
+    nb.wait_data("frame", lambda v: v == "5")
+    nb.page.mouse.move(x_of(2), ymid)
+    nb.page.mouse.down()
+    nb.page.mouse.move(x_of(6), ymid, steps=4)
+    nb.page.mouse.move(x_of(8), ymid, steps=4)
+    nb.page.mouse.up()
+    nb.wait_data("frame", lambda v: v == "8")
+    nb.wait_state(lambda s: s["frame"] == 8, 30, "the kernel to follow the timeline")
+    nb.shot("timeline")
+
+
+def test_correction_then_candidates_side_by_side_accepted_with_a_key(nb):
     # frame 2 was tracked before Stop: a click there with LIT on is a correction that trains
+    nb.focus()
     nb.page.keyboard.press("Home")
     nb.wait_data("frame", lambda v: v == "0")
     nb.page.keyboard.press("ArrowRight")
@@ -355,14 +430,194 @@ def test_correction_then_candidates_accepted_with_a_key(nb):
     nb.wait_data("frame", lambda v: v == "3")
     nb.page.keyboard.press("c")
     nb.wait_data("candidates", lambda v: v not in (None, "0"), 60)
-    assert nb.page.locator(".litlora .ll-cand").count() >= 2
+    st = nb.wait_state(lambda s: s["candidates"] > 0, 30, "candidates in the kernel")
+    # exactly one card per candidate (plain SAM2 + 1 expert), each a zoomed crop with scores
+    assert st["candidates"] == 2
+    cards = nb.root.locator(".ll-cands .ll-cand")
+    assert cards.count() == 2 and nb.root.locator(".ll-cands canvas.ll-crop").count() == 2
+    texts = cards.all_inner_texts()
+    assert "SAM2" in texts[0] and "expert 0" in texts[1], texts
+    assert all("IoU" in t and "obj" in t for t in texts), texts
+    assert "2 candidates" in nb.root.locator(".ll-cands-title").inner_text()
+    crop = nb.root.locator(".ll-cands canvas.ll-crop").first.bounding_box()
+    assert crop["width"] >= 100, crop  # zoomed on the object, not a thumbnail of the frame
     nb.shot("candidates")
     nb.page.keyboard.press("2")
     st = nb.wait_state(lambda s: s["events"][-1:] == ["accept"] and s["candidates"] == 0, 60,
                        "the accept to reach the session")  # fmt: skip
     assert st["error"] == ""
     nb.wait_data("candidates", lambda v: v == "0")
+    assert nb.root.locator(".ll-cands .ll-cand").count() == 0
     nb.shot("accepted")
+
+
+def test_candidates_close_when_the_frame_changes_and_keys_do_nothing(nb):
+    nb.focus()
+    nb.page.keyboard.press("ArrowRight")
+    nb.wait_data("frame", lambda v: v == "4")
+    nb.page.keyboard.press("c")
+    nb.wait_data("candidates", lambda v: v not in (None, "0"), 60)
+    events = nb.wait_state(lambda s: s["candidates"] > 0, 30, "candidates")["events"]
+    nb.page.keyboard.press("ArrowRight")
+    nb.wait_data("candidates", lambda v: v == "0")
+    nb.wait_state(lambda s: s["candidates"] == 0 and s["frame"] == 5, 30, "the panel to close")
+    assert nb.root.locator(".ll-cands .ll-cand").count() == 0
+    nb.page.keyboard.press("1")  # no candidates shown: the key does nothing
+    nb.page.keyboard.press("ArrowLeft")  # a later state change to wait on
+    nb.wait_state(lambda s: s["frame"] == 4, 30, "the seek")
+    assert nb.state()["events"] == events
+
+
+def test_whole_tool_fits_a_laptop_screen_and_errors_do_not_move_the_canvas(nb):
+    nb.page.set_viewport_size({"width": 1366, "height": 768})
+    try:
+        nb.root.evaluate("el => el.scrollIntoView({block: 'start'})")
+        # wait for the layout to settle at the new size (a state, not a sleep)
+        wait_until(lambda: nb.root.evaluate(
+            "el => el.getBoundingClientRect().bottom <= window.innerHeight"), 20,
+            "the widget to fit the window")  # fmt: skip
+        for sel in (".ll-stage", ".ll-timeline", ".ll-nav", ".ll-actions", ".ll-feedback"):
+            box = nb.root.locator(sel).bounding_box()
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 768, (sel, box)
+        stage = nb.root.locator(".ll-stage").bounding_box()
+        nb.shot("laptop_1366x768")
+        # an error (no adapters saved yet) shows in the feedback line; the canvas stays put
+        nb.root.locator("button", has_text="Load adapters").click()
+        nb.wait_data("error", lambda v: v and "no adapter files" in v, 30)
+        assert nb.root.locator(".ll-stage").bounding_box() == stage
+        assert "no adapter files" in nb.root.locator(".ll-feedback").inner_text()
+        nb.shot("error_in_feedback")
+        nb.root.locator(".ll-err-close").click()
+        nb.wait_data("error", lambda v: v == "")
+    finally:
+        nb.page.set_viewport_size({"width": 1280, "height": 1000})
+
+
+# ---- geometry: overlays align with the frame at any size (item 11) ------------------------------
+GEOMETRY_SETUP = """\
+import json, os
+from pathlib import Path
+import numpy as np
+import torch
+from IPython.display import display
+from litlora_widgets import Session, load_predictor
+from litlora_widgets.widget import LitLoraApp
+
+OUT = Path({out!r})
+rng = np.random.default_rng(0)
+apps = {{}}
+for name, (h, w) in {sizes!r}.items():
+    torch.manual_seed(0)
+    predictor = load_predictor(checkpoint=None, image_size=256, device="cpu", quiet=True)
+    frames = rng.integers(0, 255, (3, h, w, 3), dtype=np.uint8)
+    app = LitLoraApp(Session(predictor, frames, lit=False, autosave=False))
+    (OUT / name).mkdir()
+
+    def dump(_=None, app=app, name=name):
+        st = {{"prompts": app.prompts, "busy": app.busy, "error": app.error, "events": [
+            e["kind"] for e in app.session.events]}}
+        (OUT / name / "state.tmp").write_text(json.dumps(st))
+        os.replace(OUT / name / "state.tmp", OUT / name / "state.json")
+
+    app.observe(dump, names=["prompts", "busy", "error"])
+    dump()
+    apps[name] = app
+    display(app)
+"""
+GEOMETRY = {"square": (200, 200), "wide": (90, 480)}
+
+
+@pytest.fixture(scope="module")
+def geometry(lab, browser):
+    src = GEOMETRY_SETUP.replace("{sizes!r}", repr(GEOMETRY))
+    first = open_notebook(lab, browser, "geometry", src, widgets=len(GEOMETRY))
+    nbs = {name: Notebook(first.page, first.out / name, size, i)
+           for i, (name, size) in enumerate(GEOMETRY.items())}  # fmt: skip
+    yield nbs
+    first.page.close()
+
+
+@pytest.mark.parametrize("viewport", [(1366, 768), (900, 700), (1920, 1080)])
+def test_points_land_on_the_clicked_frame_pixel_at_any_size(geometry, viewport):
+    for name, nb in geometry.items():
+        nb.page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+        h, w = nb.size
+        # every layer has exactly the frame's box, and the box has the video's aspect
+        nb.root.scroll_into_view_if_needed()
+        wait_until(lambda nb=nb: len({json.dumps(b) for b in nb.boxes("canvas.ll-layer")}) == 1,
+                   20, "the layers to share one box")  # fmt: skip
+        (box,) = {json.dumps(b) for b in nb.boxes("canvas.ll-layer")}
+        box = json.loads(box)
+        stage = nb.root.locator(".ll-stage").bounding_box()
+        assert box == stage, (box, stage)
+        assert abs(box["width"] / box["height"] - w / h) <= 1.5 / min(box["height"], box["width"])
+        # no scrollbar: the tool is never wider than its cell
+        assert nb.root.evaluate("el => el.scrollWidth <= el.clientWidth"), name
+        nb.focus()
+        for x, y in [(w * 0.25 + 0.5, h * 0.3 + 0.5), (w - 3.5, h - 2.5), (2.5, 3.5)]:
+            n = len(nb.state().get("prompts", []))
+            nb.page.mouse.click(*nb.client_xy(x, y), button="right")
+            st = nb.wait_state(lambda s, n=n: len(s["prompts"]) == n + 1, 60, "the point")
+            p = st["prompts"][-1]
+            # video px per CSS px: one CSS px of mouse rounding is this many video px
+            tol = max(1.0, w / box["width"])
+            assert abs(p["x"] - x) <= tol and abs(p["y"] - y) <= tol, (name, viewport, p, x, y)
+            # the drawn point's centre pixel is on the points layer at that frame pixel
+            (px,) = nb.overlay_pixels([(int(x), int(y))], layer="points")
+            assert px[3] > 0, (name, viewport, x, y)
+        nb.shot(f"geometry_{name}_{viewport[0]}x{viewport[1]}")
+    nb.page.set_viewport_size({"width": 1280, "height": 1000})
+
+
+# ---- busy: keys and clicks while training (item 4) -----------------------------------------------
+BUSY_LIT = """\
+from dataclasses import replace
+from litlora_widgets.build_sam import default_lit_config
+lit_config = replace(default_lit_config(predictor), init_epochs=100000, min_epochs=100000)"""
+
+
+def test_presses_while_training_are_refused_never_replayed(lab, browser):
+    nb = open_notebook(lab, browser, "busy", lit_config=BUSY_LIT)
+    try:
+        nb.focus()
+        nb.page.mouse.click(*nb.client_xy(*CLICK))
+        nb.wait_state(lambda s: s["events"] == ["add_points"] and s["busy"] == "", 60, "prompt")
+        nb.page.keyboard.press("s")  # track frame 1
+        nb.wait_state(lambda s: len(next(iter(s["tracked"].values()))) == 2 and s["busy"] == ""
+                      and s["frame"] == 1, 60, "the step")  # fmt: skip
+        nb.wait_data("frame", lambda v: v == "1")
+        nb.page.mouse.click(*nb.client_xy(CLICK[0] + 10, CLICK[1]))  # a correction: trains
+        nb.wait_data("busy", lambda v: v == "training", 60)
+        label = nb.root.locator("[data-testid=progress]")
+        wait_until(lambda: "epoch" in label.inner_text() and "s left" in label.inner_text(), 60,
+                   "training progress")  # fmt: skip
+        text = label.inner_text()
+        assert "of ≤ 100000" in text, text
+        nb.shot("training_progress")
+        # while busy: keys and clicks are refused with a message...
+        nb.page.keyboard.press("p")
+        nb.wait_data("notice", lambda v: v and v.startswith("busy: training, propagate ignored"))
+        nb.page.keyboard.press("c")
+        nb.wait_data("notice", lambda v: v and "candidates ignored" in v)
+        nb.page.mouse.click(*nb.client_xy(60.0, 60.0))
+        nb.wait_data("notice", lambda v: v and "click ignored" in v)
+        assert "ignored" in nb.root.locator(".ll-feedback").inner_text()
+        nb.shot("busy_refused")
+        # ...navigation stays live
+        nb.page.keyboard.press("ArrowRight")
+        nb.page.keyboard.press("ArrowRight")
+        nb.wait_data("frame", lambda v: v == "3")
+        nb.wait_state(lambda s: s["frame"] == 3, 30, "the kernel to follow navigation")
+        # Stop cancels the training; nothing pressed meanwhile runs afterwards
+        nb.root.locator(".ll-stop").click()
+        st = nb.wait_state(lambda s: s["busy"] == "" and "cancelled" in s["status"], 60, "Stop")
+        assert st["error"] == "" and st["candidates"] == 0
+        assert st["events"] == ["add_points", "correction"], st["events"]
+        assert sorted(next(iter(st["tracked"].values()))) == [0, 1]  # no propagation ran
+        assert st["frame"] == 3
+        nb.shot("busy_cancelled")
+    finally:
+        nb.page.close()
 
 
 # ---- the embedded model, as a newcomer meets it ---------------------------------------------
@@ -432,7 +687,8 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
         n.wait_data("frame", lambda v: v == str(worst + 1))
         n.page.keyboard.press("c")
         n.wait_data("candidates", lambda v: v not in (None, "0"), 60)
-        assert n.page.locator(".litlora .ll-cand").count() >= 2
+        st = n.wait_state(lambda s: s["candidates"] > 0, 30, "candidates in the kernel")
+        assert n.root.locator(".ll-cands .ll-cand").count() == st["candidates"] == 2
         n.shot("embedded")
         if os.environ.get("LITLORA_UPDATE_SCREENSHOT"):  # the README's picture, on request only
             (ROOT / "docs").mkdir(exist_ok=True)
@@ -518,7 +774,8 @@ def test_static_html_export_shows_the_overlay(predictor, browser, tmp_path):
         pts = [(int(xs[i]), int(ys[i])) for i in range(0, len(xs), max(1, len(xs) // 20))]
         px = page.evaluate(
             """(pts) => {
-                const ctx = document.querySelector('.litlora canvas.ll-mask').getContext('2d');
+                const c = document.querySelector('.litlora canvas.ll-layer-mask');
+                const ctx = c.getContext('2d');
                 return pts.map(([x, y]) => Array.from(ctx.getImageData(x, y, 1, 1).data));
             }""",
             pts,

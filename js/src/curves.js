@@ -1,8 +1,8 @@
 // Live curves drawn on small canvases from the `curves` trait (no plotting library):
-//   iou:      [{obj, points: [[frame, iou], ...]}]   per-frame IoU against the reference
-//   training: [{expert, new_expert, frame, obj, losses: [...], ious: [...], train_iou}]
+//   iou:      [{obj_id, points: [[frame, iou], ...]}]   per-frame IoU against the reference
+//   training: [{expert, new_expert, frame, obj, losses: [...], ious: [...], train_iou}] (obj_id)
 //   live:     {expert, losses: [...], ious: [...]} while a correction trains, else null
-//   marks:    [{kind: "correction" | "accept" | "prompt", frame, obj}]
+//   marks:    [{kind: "correction" | "accept" | "prompt", frame, obj_id}]
 
 import { rgba } from "./colors.js";
 
@@ -55,7 +55,7 @@ export function drawIouChart(canvas, curves, { numFrames, frame, colors }) {
   ctx.fillText("IoU per frame", pad, 10);
   for (const series of curves?.iou ?? []) {
     const pts = [...series.points].sort((a, b) => a[0] - b[0]);
-    const col = colors.get(series.obj) ?? [80, 80, 80];
+    const col = colors.get(series.obj_id) ?? [80, 80, 80];
     ctx.strokeStyle = rgba(col, 1);
     ctx.fillStyle = rgba(col, 1);
     ctx.lineWidth = 1.5;
