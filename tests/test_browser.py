@@ -230,15 +230,23 @@ class Notebook:
             "i => document.querySelectorAll('.litlora')[i].contains(document.activeElement)",
             self.index), 10, "the widget to take focus")  # fmt: skip
 
-    def overlay_pixels(self, points: list[tuple[int, int]], layer: str = "mask") -> list:
+    def overlay_pixels(self, points: list[tuple[float, float]], layer: str = "mask",
+                       css_offset: tuple[float, float] = (0, 0)) -> list:  # fmt: skip
+        """RGBA of a layer at video pixels (x, y) (+ an offset in CSS px): the points layer
+        has the on-screen resolution, the mask layer the video's."""
         return self.page.evaluate(
-            """([i, layer, pts]) => {
+            """([i, layer, pts, [ox, oy]]) => {
                 const root = document.querySelectorAll('.litlora')[i];
                 const c = root.querySelector(`canvas.ll-layer-${layer}`);
+                const vw = root.querySelector('canvas.ll-layer-frame').width;
+                const s = c.width / vw;
+                const k = c.width / c.getBoundingClientRect().width;
                 const ctx = c.getContext('2d');
-                return pts.map(([x, y]) => Array.from(ctx.getImageData(x, y, 1, 1).data));
+                return pts.map(([x, y]) => Array.from(ctx.getImageData(
+                    Math.floor((x + 0.5) * s + ox * k), Math.floor((y + 0.5) * s + oy * k),
+                    1, 1).data));
             }""",
-            [self.index, layer, points],
+            [self.index, layer, points, list(css_offset)],
         )
 
     def boxes(self, selector: str) -> list[dict]:
@@ -268,13 +276,13 @@ def run_first_cell(page) -> None:
 
 def open_notebook(lab, browser, name: str, src: str | None = None, size=VIDEO["size"],
                   viewport=(1280, 1000), lit_config: str = "lit_config = None",
-                  widgets: int = 1):  # fmt: skip
+                  widgets: int = 1, **fmt):  # fmt: skip
     """Write ``name``.ipynb, open it in JupyterLab, run its cell and wait for the first frame."""
     url, root = lab
     out = root / f"state-{name}"
     out.mkdir()
     src = (src or NOTEBOOK_SETUP).format(tests=str(TESTS), out=str(out), video=VIDEO,
-                                         lit_config=lit_config)  # fmt: skip
+                                         lit_config=lit_config, **fmt)  # fmt: skip
     write_notebook(root / f"{name}.ipynb", src)
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.on("console", lambda m: m.type == "error" and print("console:", m.text))
@@ -340,9 +348,12 @@ def test_first_click_only_focuses_then_click_draws_the_mask(nb):
         assert rgba[3] > 0 and np.abs(np.subtract(rgba[:3], color)).max() <= 3, (px_x, px_y, rgba)
     for rgba in px[len(on) :]:
         assert rgba[3] == 0
-    # the include point is drawn in the object's colour on the points layer at the click
-    (dot,) = nb.overlay_pixels([(cx - 4, cy - 4)], layer="points")
-    assert dot[3] > 0 and np.abs(np.subtract(dot[:3], color)).max() <= 3, dot
+    # the include point is drawn on the points layer at the click: its centre, and its fill
+    # in the object's colour 4 CSS px off the centre diagonally (clear of the white "+")
+    x0, y0 = clicks[i][0] - 0.5, clicks[i][1] - 0.5
+    assert nb.overlay_pixels([(x0, y0)], layer="points")[0][3] > 0
+    (dot,) = nb.overlay_pixels([(x0, y0)], layer="points", css_offset=(-4, -4))
+    assert dot[3] == 255 and np.abs(np.subtract(dot[:3], color)).max() <= 3, dot
     nb.shot("click")
 
 
@@ -383,8 +394,8 @@ def test_timeline_shows_each_frame_and_jumps_on_click_and_drag(nb):
     st = nb.state()
     (obj,) = st["objects"]
     tracked = st["tracked"][obj]
-    codes = nb.wait_data("timeline", lambda v: v and v.startswith(f"{obj}:p"), 30)
-    row = codes.split(":", 1)[1]
+    nb.wait_data("timeline", lambda v: v and v.startswith(f"{obj}:p"), 30)
+    row = nb.data("timeline").split(":", 1)[1]
     assert len(row) == 3 * VIDEO["num_frames"]
     assert {i for i, c in enumerate(row) if c != "."} == set(tracked)
     timeline = nb.root.locator("canvas.ll-timeline")
@@ -529,8 +540,8 @@ GEOMETRY = {"square": (200, 200), "wide": (90, 480)}
 
 @pytest.fixture(scope="module")
 def geometry(lab, browser):
-    src = GEOMETRY_SETUP.replace("{sizes!r}", repr(GEOMETRY))
-    first = open_notebook(lab, browser, "geometry", src, widgets=len(GEOMETRY))
+    first = open_notebook(lab, browser, "geometry", GEOMETRY_SETUP, widgets=len(GEOMETRY),
+                          sizes=GEOMETRY)  # fmt: skip
     nbs = {name: Notebook(first.page, first.out / name, size, i)
            for i, (name, size) in enumerate(GEOMETRY.items())}  # fmt: skip
     yield nbs

@@ -462,3 +462,12 @@ def test_one_candidate_grammar_and_keys(app):
     assert c["absent"] == (c["area"] == 0 or (c["obj_score"] or 0) < 0)
     app.frame = 1  # the panel closes when the frame changes
     assert app.candidates == [] and app.candidates_frame == -1
+
+
+def test_embedded_model_on_a_real_video_says_it_was_trained_on_synthetic_clips():
+    from litlora_widgets.widget.app import OFFICIAL_WEIGHTS_LINE, model_notice
+
+    note = model_notice("litlora-tiny", demo=False)
+    assert "synthetic videos only" in note and OFFICIAL_WEIGHTS_LINE in note
+    assert model_notice("litlora-tiny", demo=True) == ""  # its own demo clip
+    assert model_notice("sam2.1_hiera_t", demo=False) == ""

@@ -1,13 +1,35 @@
-// Drawing on the stacked canvases. Every canvas has the video's size as its intrinsic size
-// and fills the same whole-pixel box (layout.js), so video pixel (x, y) is the same screen
-// point on every layer. Markers keep a constant on-screen size whatever the zoom.
+// Drawing on the stacked canvases. All layers fill the same whole-pixel box (layout.js). The
+// frame and mask layers have the video's size as intrinsic size (mask pixels exact, drawn
+// pixelated); the points and cursor layers have the box's device-pixel size and draw in video
+// coordinates through a transform, so markers stay crisp and a constant on-screen size.
 
 import { rgba } from "./colors.js";
-import { videoPxPerCssPx } from "./coords.js";
 import { renderLabelMap } from "./masks.js";
 
 export function clearCanvas(c) {
-  c.getContext("2d").clearRect(0, 0, c.width, c.height);
+  const ctx = c.getContext("2d");
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, c.width, c.height);
+  ctx.restore();
+}
+
+/** Size `canvas` to its on-screen box in device px and map video coordinates onto it;
+ * returns the cleared context and k = video px per CSS px. */
+export function videoContext(canvas, videoW, videoH) {
+  const r = canvas.getBoundingClientRect();
+  const dpr = globalThis.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round((r.width || videoW) * dpr));
+  const h = Math.max(1, Math.round((r.height || videoH) * dpr));
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  ctx.setTransform(w / videoW, 0, 0, h / videoH, 0, 0);
+  return { ctx, k: videoW / Math.max(1, r.width || videoW) };
 }
 
 /** The frame's bitmap, or keep the previous picture until it arrives; true when drawn. */
@@ -51,10 +73,8 @@ export function drawSingleMask(canvas, lm, color) {
  * Prompts: points in their object's colour with + (include) or − (exclude, dark centre),
  * boxes as outlines; pending ones (sent, not yet applied) drawn faded.
  */
-export function drawPoints(canvas, prompts, colors) {
-  const ctx = canvas.getContext("2d");
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const k = videoPxPerCssPx(canvas.getBoundingClientRect(), canvas.width);
+export function drawPoints(canvas, prompts, colors, videoW, videoH) {
+  const { ctx, k } = videoContext(canvas, videoW, videoH);
   for (const p of prompts) {
     const col = colors.get(p.obj_id) ?? [255, 255, 255];
     ctx.globalAlpha = p.pending ? 0.55 : 1;
@@ -80,10 +100,8 @@ export function drawPoints(canvas, prompts, colors) {
 }
 
 /** Crosshair (or the dashed box being dragged) on the cursor layer. */
-export function drawCursor(canvas, v, box = null) {
-  const ctx = canvas.getContext("2d");
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const k = videoPxPerCssPx(canvas.getBoundingClientRect(), canvas.width);
+export function drawCursor(canvas, v, box, videoW, videoH) {
+  const { ctx, k } = videoContext(canvas, videoW, videoH);
   ctx.lineWidth = k;
   if (box) {
     const [x0, y0, x1, y1] = box;

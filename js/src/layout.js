@@ -13,13 +13,14 @@ export function fitBox(videoW, videoH, maxW, maxH) {
     : { width, height };
 }
 
-/** The height the page shows of `el`'s scroll container (JupyterLab's notebook panel). */
+/** The height the page shows of `el`'s scroller: JupyterLab's notebook panel, else the window.
+ * (Not just the nearest scrollable ancestor: an output area that scrolls is only as tall as
+ * its content, which would shrink the frame a little more on every resize.) */
 export function visibleHeight(el) {
-  for (let p = el?.parentElement; p; p = p.parentElement) {
-    const oy = getComputedStyle(p).overflowY;
-    if ((oy === "auto" || oy === "scroll") && p.clientHeight > 0) return p.clientHeight;
-  }
-  return globalThis.innerHeight || 800;
+  const win = globalThis.innerHeight || 800;
+  const panel = el?.closest?.(".jp-WindowedPanel-outer, .jp-Notebook");
+  const h = panel?.clientHeight ?? 0;
+  return h >= 200 ? Math.min(h, win) : win;
 }
 
 /** Max frame height: a number of px, or "fit" = visible height minus the rest of the tool. */

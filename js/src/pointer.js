@@ -49,7 +49,7 @@ export class Pointer {
     const v = this.toVideo(e);
     const d = this.drag;
     const box = d && d.button === 0 && isDrag(d.client, { x: e.clientX, y: e.clientY }) ? boxFromCorners(d.video, v) : null;
-    drawCursor(this.top, v, box);
+    drawCursor(this.top, v, box, ...this.cb.videoSize());
   }
 
   up(e) {

@@ -620,7 +620,8 @@ export class AppView {
   drawPoints() {
     const kernel = this.t.get("prompts_frame") === this.shown ? this.t.get("prompts") || [] : [];
     const local = this.localPrompts.filter((p) => p.frame === this.shown);
-    drawPoints(this.canvases.points, [...kernel, ...local], colorTable(this.t.get("objects") || []));
+    const { width, height } = this.canvases.frame;
+    drawPoints(this.canvases.points, [...kernel, ...local], colorTable(this.t.get("objects") || []), width, height);
   }
 
   drawTimeline() {

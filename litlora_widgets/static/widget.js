@@ -421,11 +421,10 @@ function fitBox(videoW, videoH, maxW, maxH) {
   return height > maxH + 0.5 ? { width: Math.max(1, Math.round(Math.floor(maxH) * videoW / videoH)), height: Math.floor(maxH) } : { width, height };
 }
 function visibleHeight(el) {
-  for (let p = el?.parentElement; p; p = p.parentElement) {
-    const oy = getComputedStyle(p).overflowY;
-    if ((oy === "auto" || oy === "scroll") && p.clientHeight > 0) return p.clientHeight;
-  }
-  return globalThis.innerHeight || 800;
+  const win = globalThis.innerHeight || 800;
+  const panel = el?.closest?.(".jp-WindowedPanel-outer, .jp-Notebook");
+  const h2 = panel?.clientHeight ?? 0;
+  return h2 >= 200 ? Math.min(h2, win) : win;
 }
 function maxFrameHeight(size, visible, others, min = 120) {
   const n = Number(size);
@@ -433,29 +432,28 @@ function maxFrameHeight(size, visible, others, min = 120) {
   return Math.max(min, visible - others - 8);
 }
 
-// src/coords.js
-function clientToVideo(clientX, clientY, rect, videoW, videoH) {
-  const x = (clientX - rect.left) / rect.width * videoW;
-  const y = (clientY - rect.top) / rect.height * videoH;
-  return { x: clamp(x, 0, videoW - 1e-6), y: clamp(y, 0, videoH - 1e-6) };
-}
-function videoPxPerCssPx(rect, videoW) {
-  return rect.width > 0 ? videoW / rect.width : 1;
-}
-function boxFromCorners(a, b) {
-  return [Math.min(a.x, b.x), Math.min(a.y, b.y), Math.max(a.x, b.x), Math.max(a.y, b.y)];
-}
-var DRAG_THRESHOLD_CSS_PX = 5;
-function isDrag(downClient, upClient, threshold = DRAG_THRESHOLD_CSS_PX) {
-  return Math.hypot(upClient.x - downClient.x, upClient.y - downClient.y) >= threshold;
-}
-function clamp(v, lo, hi) {
-  return v < lo ? lo : v > hi ? hi : v;
-}
-
 // src/draw.js
 function clearCanvas(c) {
-  c.getContext("2d").clearRect(0, 0, c.width, c.height);
+  const ctx = c.getContext("2d");
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, c.width, c.height);
+  ctx.restore();
+}
+function videoContext(canvas, videoW, videoH) {
+  const r = canvas.getBoundingClientRect();
+  const dpr = globalThis.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round((r.width || videoW) * dpr));
+  const h2 = Math.max(1, Math.round((r.height || videoH) * dpr));
+  if (canvas.width !== w || canvas.height !== h2) {
+    canvas.width = w;
+    canvas.height = h2;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, w, h2);
+  ctx.setTransform(w / videoW, 0, 0, h2 / videoH, 0, 0);
+  return { ctx, k: videoW / Math.max(1, r.width || videoW) };
 }
 function drawFrame(canvas, bmp) {
   if (!bmp) return false;
@@ -486,10 +484,8 @@ function drawSingleMask(canvas, lm, color) {
   const px = renderLabelMap(lm.labels, lm.width, lm.height, /* @__PURE__ */ new Map([[1, color]]), { fillAlpha: 0.35 });
   putScaled(ctx, px, lm.width, lm.height, canvas.width, canvas.height);
 }
-function drawPoints(canvas, prompts, colors) {
-  const ctx = canvas.getContext("2d");
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const k = videoPxPerCssPx(canvas.getBoundingClientRect(), canvas.width);
+function drawPoints(canvas, prompts, colors, videoW, videoH) {
+  const { ctx, k } = videoContext(canvas, videoW, videoH);
   for (const p of prompts) {
     const col = colors.get(p.obj_id) ?? [255, 255, 255];
     ctx.globalAlpha = p.pending ? 0.55 : 1;
@@ -513,10 +509,8 @@ function drawPoints(canvas, prompts, colors) {
   }
   ctx.globalAlpha = 1;
 }
-function drawCursor(canvas, v, box = null) {
-  const ctx = canvas.getContext("2d");
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const k = videoPxPerCssPx(canvas.getBoundingClientRect(), canvas.width);
+function drawCursor(canvas, v, box, videoW, videoH) {
+  const { ctx, k } = videoContext(canvas, videoW, videoH);
   ctx.lineWidth = k;
   if (box) {
     const [x0, y0, x1, y1] = box;
@@ -533,6 +527,23 @@ function drawCursor(canvas, v, box = null) {
   ctx.moveTo(v.x, v.y - 10 * k);
   ctx.lineTo(v.x, v.y + 10 * k);
   ctx.stroke();
+}
+
+// src/coords.js
+function clientToVideo(clientX, clientY, rect, videoW, videoH) {
+  const x = (clientX - rect.left) / rect.width * videoW;
+  const y = (clientY - rect.top) / rect.height * videoH;
+  return { x: clamp(x, 0, videoW - 1e-6), y: clamp(y, 0, videoH - 1e-6) };
+}
+function boxFromCorners(a, b) {
+  return [Math.min(a.x, b.x), Math.min(a.y, b.y), Math.max(a.x, b.x), Math.max(a.y, b.y)];
+}
+var DRAG_THRESHOLD_CSS_PX = 5;
+function isDrag(downClient, upClient, threshold = DRAG_THRESHOLD_CSS_PX) {
+  return Math.hypot(upClient.x - downClient.x, upClient.y - downClient.y) >= threshold;
+}
+function clamp(v, lo, hi) {
+  return v < lo ? lo : v > hi ? hi : v;
 }
 
 // src/pointer.js
@@ -575,7 +586,7 @@ var Pointer = class {
     const v = this.toVideo(e);
     const d = this.drag;
     const box = d && d.button === 0 && isDrag(d.client, { x: e.clientX, y: e.clientY }) ? boxFromCorners(d.video, v) : null;
-    drawCursor(this.top, v, box);
+    drawCursor(this.top, v, box, ...this.cb.videoSize());
   }
   up(e) {
     const d = this.drag;
@@ -1338,7 +1349,8 @@ var AppView = class {
   drawPoints() {
     const kernel = this.t.get("prompts_frame") === this.shown ? this.t.get("prompts") || [] : [];
     const local = this.localPrompts.filter((p) => p.frame === this.shown);
-    drawPoints(this.canvases.points, [...kernel, ...local], colorTable(this.t.get("objects") || []));
+    const { width, height } = this.canvases.frame;
+    drawPoints(this.canvases.points, [...kernel, ...local], colorTable(this.t.get("objects") || []), width, height);
   }
   drawTimeline() {
     const width = this.timelineW || this.root.clientWidth;

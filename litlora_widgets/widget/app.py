@@ -40,6 +40,8 @@ class LitLoraApp(anywidget.AnyWidget):
     video_name = t.Unicode("").tag(sync=True)
     model_name = t.Unicode("").tag(sync=True)
     random_weights = t.Bool(False).tag(sync=True)
+    # a persistent line above the frame, e.g. the embedded model on a real video (item 12)
+    model_notice = t.Unicode("").tag(sync=True)
     fps = t.Int(10).tag(sync=True)
     # objects and the visible frame's annotations
     objects = t.List(t.Dict()).tag(sync=True)  # [{id, name, color: [r, g, b]}]
@@ -178,6 +180,7 @@ def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
     from ..build_sam import default_predictor
     from ..session import Session
 
+    demo = video is None
     if video is None:
         try:
             from ..datasets import demo_clip
@@ -199,4 +202,24 @@ def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
     if reference is not None:
         ref = np.asarray(reference) if isinstance(reference, (list, tuple)) else reference
         session.import_masks(ref, as_reference=True)
-    return LitLoraApp(session, export_dir=str(export_dir))
+    notice = model_notice(session.model_name, demo=demo)
+    return LitLoraApp(session, export_dir=str(export_dir), model_notice=notice)
+
+
+#: the one line that swaps the embedded demo model for official SAM2 weights
+OFFICIAL_WEIGHTS_LINE = (
+    'annotate(video, load_predictor("sam2.1_hiera_tiny.pt", config="sam2.1_hiera_t"))'
+)
+
+
+def model_notice(model_name: str, demo: bool) -> str:
+    """Honest about the model: the embedded ``litlora-tiny`` was trained on synthetic clips
+    only, so on any other video say so, with the line that loads official weights."""
+    from ..build_sam import TINY_NAME
+
+    if model_name != TINY_NAME or demo:
+        return ""
+    return (
+        f"{TINY_NAME} is a small demo model trained on synthetic videos only: expect poor "
+        f"masks on real footage. For real work load official SAM2 weights:\n{OFFICIAL_WEIGHTS_LINE}"
+    )
