@@ -292,6 +292,8 @@ def test_annotate_defaults_to_the_synthetic_clip_with_reference(predictor):
         assert app.error == ""
         (series,) = app.curves["iou"]
         assert series["obj_id"] == 1 and series["points"][0][0] == 0  # IoU against ground truth
+        assert app.curves["iou_label"] == "IoU per frame vs ground truth"
+        assert app.model_notice == ""  # the embedded model on its own demo clip
     finally:
         app.close()
 
@@ -471,3 +473,16 @@ def test_embedded_model_on_a_real_video_says_it_was_trained_on_synthetic_clips()
     assert "synthetic videos only" in note and OFFICIAL_WEIGHTS_LINE in note
     assert model_notice("litlora-tiny", demo=True) == ""  # its own demo clip
     assert model_notice("sam2.1_hiera_t", demo=False) == ""
+
+
+def test_undo_names_what_it_undid_in_user_words(app):
+    click(app, 0, 20, 30)
+    app.dispatch({"type": "undo"})
+    assert app.wait(60)
+    assert app.status == "undo: points on frame 0"
+    app.dispatch({"type": "redo"})
+    assert app.wait(60)
+    assert app.status == "redo: points on frame 0"
+    app.dispatch({"type": "accept", "index": 0})
+    assert app.wait(30)
+    assert app.error == "accept: no candidates to accept: press Candidates first"

@@ -99,6 +99,10 @@ export class AppView {
       this.drawPoints();
       if (n.text) this.showNotice(n.text);
     });
+    t.on("change:busy", () => {
+      // refusals were about the task that just ended: show its outcome instead
+      if (!t.get("busy")) this.clearNotice();
+    });
     for (const name of ["busy", "progress", "training", "lit", "can_undo", "can_redo", "status", "error"]) {
       t.on(`change:${name}`, () => this.renderStatus());
     }
@@ -168,7 +172,7 @@ export class AppView {
       this.stage.append(c);
     }
     this.pointer = new Pointer(this.stage, this.canvases.cursor, {
-      isFocused: () => this.root.contains(document.activeElement),
+      isFocused: () => this.engaged || this.root.contains(document.activeElement),
       focus: () => this.root.focus({ preventScroll: true }),
       videoSize: () => [this.canvases.frame.width, this.canvases.frame.height],
       onFocusClick: () => this.showNotice("widget focused: click again to add a point"),
@@ -272,6 +276,15 @@ export class AppView {
       this.candPanel, this.legendEl, curves, this.exportEl, this.helpEl,
     ); // prettier-ignore
     this.root.addEventListener("keydown", (e) => this.onKey(e));
+    // "engaged": the user is working in the widget. Focus leaving to a removed button (the
+    // object chips are re-rendered) is not leaving; focus moving to another element is.
+    this.engaged = false;
+    this.root.addEventListener("focusin", () => {
+      this.engaged = true;
+    });
+    this.root.addEventListener("focusout", (e) => {
+      if (e.relatedTarget && !this.root.contains(e.relatedTarget)) this.engaged = false;
+    });
     this.el.append(this.root);
     this.resizeObs = new ResizeObserver(() => this.fit());
     this.resizeObs.observe(this.root);
@@ -433,6 +446,12 @@ export class AppView {
       this.renderStatus();
     }, NOTICE_MS);
     this.renderStatus();
+  }
+
+  clearNotice() {
+    clearTimeout(this.noticeTimer);
+    this.notice = "";
+    this.root.dataset.notice = "";
   }
 
   renderStatus() {

@@ -253,7 +253,7 @@ function polyline(ctx, pts, sx, sy) {
 }
 function drawIouChart(canvas, curves, { numFrames, frame, colors }) {
   const { ctx, w, h: h2 } = setup(canvas);
-  const pad = 6;
+  const pad = 18;
   const markH = 10;
   const sx = scale(0, Math.max(1, numFrames - 1), pad, w - pad);
   const sy = scale(0, 1, h2 - markH - 4, 12);
@@ -261,7 +261,13 @@ function drawIouChart(canvas, curves, { numFrames, frame, colors }) {
   ctx.lineWidth = 1;
   for (const v of [0, 0.5, 1]) polyline(ctx, [[0, v], [numFrames - 1, v]], sx, sy);
   ctx.fillStyle = "rgba(128,128,128,0.9)";
-  ctx.fillText("IoU per frame", pad, 10);
+  ctx.fillText(curves?.iou_label ?? "IoU per frame", pad + 14, 10);
+  ctx.textAlign = "left";
+  for (const v of [0, 0.5, 1]) ctx.fillText(String(v), 1, sy(v) + 3);
+  ctx.fillText("0", sx(0), h2 - 1);
+  ctx.textAlign = "right";
+  ctx.fillText(String(Math.max(0, numFrames - 1)), w - 1, h2 - 1);
+  ctx.textAlign = "left";
   for (const series of curves?.iou ?? []) {
     const pts = [...series.points].sort((a, b) => a[0] - b[0]);
     const col = colors.get(series.obj_id) ?? [80, 80, 80];
@@ -292,7 +298,7 @@ function drawTrainingChart(canvas, curves) {
   const pad = 6;
   const split = Math.round(w * 0.7);
   ctx.fillStyle = "rgba(128,128,128,0.9)";
-  const title = live ? `training expert ${live.expert ?? "?"}\u2026` : cur ? "last correction" : "no training yet";
+  const title = live ? "training\u2026" : cur ? "last correction" : "no training yet";
   ctx.fillText(title, pad, 10);
   ctx.fillText("per correction", split + pad, 10);
   if (cur && cur.ious?.length) {
@@ -308,8 +314,13 @@ function drawTrainingChart(canvas, curves) {
     polyline(ctx, (cur.losses ?? []).map((v, i) => [i, v / maxLoss]), sx, sy);
     ctx.setLineDash([]);
     ctx.fillStyle = "rgba(128,128,128,0.9)";
-    const lastIou = cur.ious[cur.ious.length - 1];
-    ctx.fillText(`IoU ${lastIou.toFixed(2)} \xB7 ${n} ep`, split - 80, h2 - 6);
+    const lastIou = live ? cur.ious[cur.ious.length - 1] : cur.train_iou ?? cur.ious[cur.ious.length - 1];
+    ctx.fillStyle = "rgb(40,170,60)";
+    ctx.fillText(`\u2014 IoU ${lastIou === null ? "\u2013" : lastIou.toFixed(2)}`, pad, 21);
+    ctx.fillStyle = "rgb(230,120,30)";
+    ctx.fillText(`- - loss (\xF7 ${maxLoss.toPrecision(2)})`, pad + 64, 21);
+    ctx.fillStyle = "rgba(128,128,128,0.9)";
+    ctx.fillText(`${n} epochs`, split - 50, h2 - 2);
   }
   const sx2 = scale(0, Math.max(1, runs.length - 1), split + pad + 4, w - pad - 4);
   const sy2 = scale(0, 1, h2 - 4, 14);
@@ -855,6 +866,9 @@ var AppView = class {
       this.drawPoints();
       if (n.text) this.showNotice(n.text);
     });
+    t.on("change:busy", () => {
+      if (!t.get("busy")) this.clearNotice();
+    });
     for (const name of ["busy", "progress", "training", "lit", "can_undo", "can_redo", "status", "error"]) {
       t.on(`change:${name}`, () => this.renderStatus());
     }
@@ -913,7 +927,7 @@ var AppView = class {
       this.stage.append(c);
     }
     this.pointer = new Pointer(this.stage, this.canvases.cursor, {
-      isFocused: () => this.root.contains(document.activeElement),
+      isFocused: () => this.engaged || this.root.contains(document.activeElement),
       focus: () => this.root.focus({ preventScroll: true }),
       videoSize: () => [this.canvases.frame.width, this.canvases.frame.height],
       onFocusClick: () => this.showNotice("widget focused: click again to add a point"),
@@ -1025,6 +1039,13 @@ var AppView = class {
       this.helpEl
     );
     this.root.addEventListener("keydown", (e) => this.onKey(e));
+    this.engaged = false;
+    this.root.addEventListener("focusin", () => {
+      this.engaged = true;
+    });
+    this.root.addEventListener("focusout", (e) => {
+      if (e.relatedTarget && !this.root.contains(e.relatedTarget)) this.engaged = false;
+    });
     this.el.append(this.root);
     this.resizeObs = new ResizeObserver(() => this.fit());
     this.resizeObs.observe(this.root);
@@ -1177,6 +1198,11 @@ var AppView = class {
       this.renderStatus();
     }, NOTICE_MS);
     this.renderStatus();
+  }
+  clearNotice() {
+    clearTimeout(this.noticeTimer);
+    this.notice = "";
+    this.root.dataset.notice = "";
   }
   renderStatus() {
     const t = this.t;

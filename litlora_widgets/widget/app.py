@@ -203,7 +203,11 @@ def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
         ref = np.asarray(reference) if isinstance(reference, (list, tuple)) else reference
         session.import_masks(ref, as_reference=True)
     notice = model_notice(session.model_name, demo=demo)
-    return LitLoraApp(session, export_dir=str(export_dir), model_notice=notice)
+    app = LitLoraApp(session, export_dir=str(export_dir), model_notice=notice)
+    if reference is not None:
+        app._ctl.iou_against = "ground truth"
+        app._ctl.refresh(epoch=False)
+    return app
 
 
 #: the one line that swaps the embedded demo model for official SAM2 weights

@@ -58,6 +58,8 @@ class Controller:
         self._long = 0  # long tasks queued or running (main thread increments)
         self._long_lock = threading.Lock()
         self._notices = 0
+        #: what the per-frame IoU compares against ("ground truth" when annotate() got one)
+        self.iou_against = "your masks"
         self.timings: dict[str, float] = {}  # last click: engine vs total seconds (benchmarks)
 
     # ---- entry point (kernel main thread) ----------------------------------------------
@@ -186,11 +188,14 @@ class Controller:
         if self.app.selected not in ids:
             values["selected"] = ids[-1] if ids else 0
         if curves:
-            values["curves"] = curves_of(s)
+            values["curves"] = self.curves()
             values["timeline"] = timeline_of(s)
         if epoch:
             values["mask_epoch"] = self.app.mask_epoch + 1
         self.show_frame(self.app.frame, **values)
+
+    def curves(self) -> dict:
+        return curves_of(self.s, against=self.iou_against)
 
     def _on_error(self, label: str, exc: BaseException) -> None:
         log.error("litlora widget: %s failed", label, exc_info=exc)

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import InputError
 from . import events as E
 from .controller import Controller
-from .state import PROMPT_KINDS, curves_of, is_tracked, timeline_of, user_frames
+from .state import PROMPT_KINDS, is_tracked, timeline_of, user_frames
 from .wire import encode_label_map, finite
 from .worker import Throttle
 
@@ -60,7 +60,7 @@ def click(c: Controller, ev: E.Click) -> None:
         key = "" if ev.frame in was or not was else " (a new keyframe: SAM2 never tracked it)"
         c.refresh(status=f"{what} point on frame {ev.frame}{key}", candidates=[],
                   curves=False)  # fmt: skip
-        c.worker.submit("curves", lambda: c.set_traits(curves=curves_of(s),
+        c.worker.submit("curves", lambda: c.set_traits(curves=c.curves(),
                                                        timeline=timeline_of(s)))  # fmt: skip
     c.timings = {"engine": t_engine, "total": time.perf_counter() - t0}
 
@@ -146,7 +146,7 @@ def propagate(c: Controller, ev: E.Propagate | E.Step, max_frames: int | None = 
                     "progress": {"done": done, "total": max(total, done), "label": "frames"}
                 }
                 if curves.ready():
-                    extra["curves"] = curves_of(s)
+                    extra["curves"] = c.curves()
                     extra["timeline"] = timeline_of(s)
                 c.show_frame(frame, move=c._following, **extra)
     finally:

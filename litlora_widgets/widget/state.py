@@ -117,7 +117,7 @@ def user_frames(events: list[dict], obj_id: int) -> set[int]:
     return {e["frame"] for e in events if e["kind"] in PROMPT_KINDS and e.get("obj_id") == obj_id}
 
 
-def curves_of(session: Session, live: dict | None = None) -> dict:
+def curves_of(session: Session, live: dict | None = None, against: str = "your masks") -> dict:
     """The ``curves`` trait: per-frame IoU per object, training runs, timeline marks."""
     iou = []
     for obj_id in session.objects:
@@ -139,4 +139,5 @@ def curves_of(session: Session, live: dict | None = None) -> dict:
         for e in session.events
         if e["kind"] in MARK_KINDS and "frame" in e
     ]
-    return {"iou": iou, "training": training, "live": live, "marks": marks}
+    return {"iou": iou, "iou_label": f"IoU per frame vs {against}", "training": training,
+            "live": live, "marks": marks}  # fmt: skip
