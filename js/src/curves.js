@@ -98,7 +98,7 @@ export function drawTrainingChart(canvas, curves) {
   if (cur && cur.ious?.length) {
     const n = Math.max(cur.ious.length, cur.losses?.length ?? 0);
     const sx = scale(0, Math.max(1, n - 1), pad, split - pad);
-    const sy = scale(0, 1, h - 4, 14);
+    const sy = scale(0, 1, h - 14, 14);
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = "rgb(40,170,60)";
     polyline(ctx, cur.ious.map((v, i) => [i, v]), sx, sy);
@@ -110,12 +110,16 @@ export function drawTrainingChart(canvas, curves) {
     ctx.fillStyle = "rgba(128,128,128,0.9)";
     // the IoU the status line reports (train_iou, after training) once the run is done
     const lastIou = live ? cur.ious[cur.ious.length - 1] : (cur.train_iou ?? cur.ious[cur.ious.length - 1]);
+    // legend on the bottom line, under the curves
+    ctx.clearRect(0, h - 11, split, 11);
     ctx.fillStyle = "rgb(40,170,60)";
-    ctx.fillText(`— IoU ${lastIou === null ? "–" : lastIou.toFixed(2)}`, pad, 21);
+    ctx.fillText(`— IoU ${lastIou === null ? "–" : lastIou.toFixed(2)}`, pad, h - 2);
     ctx.fillStyle = "rgb(230,120,30)";
-    ctx.fillText(`- - loss (÷ ${maxLoss.toPrecision(2)})`, pad + 64, 21);
+    ctx.fillText(`- - loss (÷ ${maxLoss.toPrecision(2)})`, pad + 62, h - 2);
     ctx.fillStyle = "rgba(128,128,128,0.9)";
-    ctx.fillText(`${n} epochs`, split - 50, h - 2);
+    ctx.textAlign = "right";
+    ctx.fillText(`${n} epochs`, split - 4, h - 2);
+    ctx.textAlign = "left";
   }
   const sx2 = scale(0, Math.max(1, runs.length - 1), split + pad + 4, w - pad - 4);
   const sy2 = scale(0, 1, h - 4, 14);

@@ -488,13 +488,17 @@ export class AppView {
     this.errClose.hidden = !err;
     this.litBox.checked = Boolean(t.get("lit"));
     const b = this.btn;
-    for (const k of ["bwd", "fwd", "both", "step"]) b[k].disabled = Boolean(busy) || !hasObj;
-    b.cands.disabled = Boolean(busy) || !hasObj;
-    b.undo.disabled = Boolean(busy) || !t.get("can_undo");
-    b.redo.disabled = Boolean(busy) || !t.get("can_redo");
-    b.stop.disabled = !busy && !this.playing;
-    for (const e of this.exportBtns.slice(0, 3)) e.disabled = Boolean(busy) || !hasObj;
-    this.exportBtns[3].disabled = Boolean(busy);
+    const off = (btn, v) => {
+      // a focused button being disabled would drop focus to the page: keys must stay ours
+      if (v && btn === document.activeElement) this.root.focus({ preventScroll: true });
+      btn.disabled = v;
+    };
+    for (const k of ["bwd", "fwd", "both", "step", "cands"]) off(b[k], Boolean(busy) || !hasObj);
+    off(b.undo, Boolean(busy) || !t.get("can_undo"));
+    off(b.redo, Boolean(busy) || !t.get("can_redo"));
+    off(b.stop, !busy && !this.playing);
+    for (const e of this.exportBtns.slice(0, 3)) off(e, Boolean(busy) || !hasObj);
+    off(this.exportBtns[3], Boolean(busy));
     this.renderModelNotice();
   }
 

@@ -304,7 +304,7 @@ function drawTrainingChart(canvas, curves) {
   if (cur && cur.ious?.length) {
     const n = Math.max(cur.ious.length, cur.losses?.length ?? 0);
     const sx = scale(0, Math.max(1, n - 1), pad, split - pad);
-    const sy = scale(0, 1, h2 - 4, 14);
+    const sy = scale(0, 1, h2 - 14, 14);
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = "rgb(40,170,60)";
     polyline(ctx, cur.ious.map((v, i) => [i, v]), sx, sy);
@@ -315,12 +315,15 @@ function drawTrainingChart(canvas, curves) {
     ctx.setLineDash([]);
     ctx.fillStyle = "rgba(128,128,128,0.9)";
     const lastIou = live ? cur.ious[cur.ious.length - 1] : cur.train_iou ?? cur.ious[cur.ious.length - 1];
+    ctx.clearRect(0, h2 - 11, split, 11);
     ctx.fillStyle = "rgb(40,170,60)";
-    ctx.fillText(`\u2014 IoU ${lastIou === null ? "\u2013" : lastIou.toFixed(2)}`, pad, 21);
+    ctx.fillText(`\u2014 IoU ${lastIou === null ? "\u2013" : lastIou.toFixed(2)}`, pad, h2 - 2);
     ctx.fillStyle = "rgb(230,120,30)";
-    ctx.fillText(`- - loss (\xF7 ${maxLoss.toPrecision(2)})`, pad + 64, 21);
+    ctx.fillText(`- - loss (\xF7 ${maxLoss.toPrecision(2)})`, pad + 62, h2 - 2);
     ctx.fillStyle = "rgba(128,128,128,0.9)";
-    ctx.fillText(`${n} epochs`, split - 50, h2 - 2);
+    ctx.textAlign = "right";
+    ctx.fillText(`${n} epochs`, split - 4, h2 - 2);
+    ctx.textAlign = "left";
   }
   const sx2 = scale(0, Math.max(1, runs.length - 1), split + pad + 4, w - pad - 4);
   const sy2 = scale(0, 1, h2 - 4, 14);
@@ -1238,13 +1241,16 @@ var AppView = class {
     this.errClose.hidden = !err;
     this.litBox.checked = Boolean(t.get("lit"));
     const b = this.btn;
-    for (const k of ["bwd", "fwd", "both", "step"]) b[k].disabled = Boolean(busy) || !hasObj;
-    b.cands.disabled = Boolean(busy) || !hasObj;
-    b.undo.disabled = Boolean(busy) || !t.get("can_undo");
-    b.redo.disabled = Boolean(busy) || !t.get("can_redo");
-    b.stop.disabled = !busy && !this.playing;
-    for (const e of this.exportBtns.slice(0, 3)) e.disabled = Boolean(busy) || !hasObj;
-    this.exportBtns[3].disabled = Boolean(busy);
+    const off = (btn, v) => {
+      if (v && btn === document.activeElement) this.root.focus({ preventScroll: true });
+      btn.disabled = v;
+    };
+    for (const k of ["bwd", "fwd", "both", "step", "cands"]) off(b[k], Boolean(busy) || !hasObj);
+    off(b.undo, Boolean(busy) || !t.get("can_undo"));
+    off(b.redo, Boolean(busy) || !t.get("can_redo"));
+    off(b.stop, !busy && !this.playing);
+    for (const e of this.exportBtns.slice(0, 3)) off(e, Boolean(busy) || !hasObj);
+    off(this.exportBtns[3], Boolean(busy));
     this.renderModelNotice();
   }
   /** Issue #12, item 12: the embedded demo model on a video that is not a demo clip. */

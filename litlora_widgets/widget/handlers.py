@@ -169,10 +169,14 @@ def step(c: Controller, ev: E.Step) -> None:
 
 
 def _bbox(m: np.ndarray) -> list[int] | None:
+    """The box of the bulk of the mask (1st-99th percentile), so a few stray pixels far away
+    do not stop the candidate crops from zooming on the object."""
     ys, xs = np.nonzero(m)
     if not len(xs):
         return None
-    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+    x0, x1 = np.percentile(xs, [1, 99])
+    y0, y1 = np.percentile(ys, [1, 99])
+    return [int(x0), int(y0), int(np.ceil(x1)) + 1, int(np.ceil(y1)) + 1]
 
 
 def candidates(c: Controller, ev: E.Candidates) -> None:
