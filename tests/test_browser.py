@@ -520,6 +520,21 @@ def test_whole_tool_fits_a_laptop_screen_and_errors_do_not_move_the_canvas(nb):
         nb.page.set_viewport_size({"width": 1280, "height": 1000})
 
 
+def test_adapter_library_lists_saved_adapters_and_loads_one(nb):
+    nb.root.locator("button", has_text="Save adapters").click()
+    nb.wait_state(lambda s: s["status"].startswith("adapters saved to"), 60, "the save")
+    nb.root.locator("button", has_text="Load adapters").click()
+    rows = nb.root.locator(".ll-library .ll-adapter")
+    rows.first.wait_for(timeout=30_000)
+    assert rows.count() == 1 and rows.first.get_attribute("data-fits") == "true"
+    text = rows.first.inner_text()
+    assert "1 expert" in text and "object 1" in text and "fits this model" in text, text
+    nb.shot("adapter_library")
+    rows.first.locator("button", has_text="Load").click()
+    nb.wait_state(lambda s: s["status"].startswith("loaded 1 expert from"), 60, "the load")
+    nb.root.locator(".ll-library").wait_for(state="hidden", timeout=30_000)
+
+
 def test_several_objects_each_drawn_in_its_colour_keys_switch_and_hide(nb):
     nb.focus()
     nb.page.keyboard.press("Home")

@@ -486,3 +486,40 @@ def test_undo_names_what_it_undid_in_user_words(app):
     app.dispatch({"type": "accept", "index": 0})
     assert app.wait(30)
     assert app.error == "accept: no candidates to accept: press Candidates first"
+
+
+def test_adapter_library_lists_files_with_metadata_and_fit(app, tmp_path):
+    app.export_dir = str(tmp_path)
+    app.dispatch({"type": "list_adapters"})
+    assert app.wait(30)
+    assert app.error == f"load adapters: no adapter files in {tmp_path}: save adapters first"
+    click(app, 0, 20, 30)
+    app.dispatch({"type": "propagate", "direction": "forward"})
+    click(app, 3, 40, 30)  # trains expert 0
+    app.dispatch({"type": "export", "format": "save_adapters"})
+    assert app.wait(60) and app.error == ""
+    time.sleep(0.01)  # a later mtime for the junk file (listed newest first)
+    (tmp_path / "junk.safetensors").write_bytes(b"not a safetensors file")
+    app.dispatch({"type": "list_adapters"})
+    assert app.wait(30) and app.error == ""
+    rows = app.adapters["rows"]
+    assert [r["fits"] for r in rows] == [False, True]
+    junk, good = rows
+    assert junk["why"] == "not a readable safetensors file"
+    assert good["video"] == "array" and good["object"] == "object 1"
+    assert good["num_experts"] == 1 and good["model"] == app.session.model_name
+    assert app.status == f"2 adapter files in {tmp_path}, 1 fit this model: pick one to load"
+    app.dispatch({"type": "export", "format": "load_adapters", "path": good["path"]})
+    assert app.wait(60) and app.error == ""
+    assert app.status.startswith("loaded 1 expert from") and app.adapters == {}
+    assert app.session.experts(1).num_experts == 2
+
+
+def test_stop_arriving_as_the_task_ends_keeps_its_outcome(app):
+    # the race the stressed browser run hit: the task published "... stopped after N frames"
+    # (busy "") but the worker had not yet cleared its label when Stop arrived
+    app.status = "propagating forward: stopped after 3 frames"
+    app._ctl.worker.running = "propagate"
+    app.stop()
+    app._ctl.worker.running = None
+    assert app.status == "propagating forward: stopped after 3 frames"

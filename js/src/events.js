@@ -13,6 +13,7 @@ export const EVENTS = Object.freeze({
   EXPORT: "export",
   FRAMES: "frames",
   LIT: "lit",
+  LIST_ADAPTERS: "list_adapters",
   PROPAGATE: "propagate",
   REDO: "redo",
   REJECT: "reject",
@@ -43,4 +44,5 @@ export const WHAT = Object.freeze({
   remove_object: "delete object",
   lit: "LIT switch",
   export: "export",
+  list_adapters: "load adapters",
 });

@@ -22,6 +22,7 @@ import { Pointer } from "./pointer.js";
 import { candidatePanel } from "./candidates.js";
 import { LEGEND, cellColor, drawTimeline, frameAtX as timelineFrameAt } from "./timeline.js";
 import { button, h } from "./dom.js";
+import { libraryPanel } from "./library.js";
 
 const LAYERS = ["frame", "mask", "hover", "points", "cursor"];
 const FRAME_CACHE_BYTES = 400e6;
@@ -93,6 +94,10 @@ export class AppView {
     t.on("change:candidates_frame", () => this.onCandidates());
     t.on("change:curves", () => this.drawCurves());
     t.on("change:timeline", () => this.drawTimeline());
+    t.on("change:adapters", () => this.renderLibrary());
+    t.on("change:export_dir", () => {
+      this.exportDir.value = t.get("export_dir") || "";
+    });
     t.on("change:notice", () => {
       const n = t.get("notice") || {};
       this.localPrompts = []; // a refused or dropped press leaves no pending point
@@ -250,6 +255,7 @@ export class AppView {
     );
 
     this.candPanel = h("div", { class: "ll-cands", "data-testid": "candidates" });
+    this.libraryEl = h("div", { class: "ll-library", "data-testid": "adapters", hidden: true });
     this.iouCanvas = h("canvas", { class: "ll-curve ll-curve-iou" });
     this.trainCanvas = h("canvas", { class: "ll-curve ll-curve-train" });
     const curves = h("div", { class: "ll-curves" }, this.iouCanvas, this.trainCanvas);
@@ -262,7 +268,7 @@ export class AppView {
       button("COCO JSON", "export masks as COCO RLE JSON (new file each time)", exp("coco")),
       button("DAVIS PNGs", "export masks as DAVIS palette PNGs (new folder each time)", exp("davis")),
       button("Save adapters", "save the LoRA experts", exp("save_adapters")),
-      button("Load adapters", "load the newest adapters of the export folder", exp("load_adapters")),
+      button("Load adapters", "the adapter files of the export folder, to pick one", () => this.act(EVENTS.LIST_ADAPTERS)),
     ];
     this.exportEl = h("div", { class: "ll-export" }, "Export to ", this.exportDir, ...this.exportBtns);
 
@@ -273,7 +279,7 @@ export class AppView {
 
     this.root.append(
       this.header, this.noticeEl, this.stage, this.timelineWrap, nav, actions, this.feedback,
-      this.candPanel, this.legendEl, curves, this.exportEl, this.helpEl,
+      this.candPanel, this.legendEl, curves, this.exportEl, this.libraryEl, this.helpEl,
     ); // prettier-ignore
     this.root.addEventListener("keydown", (e) => this.onKey(e));
     // "engaged": the user is working in the widget. Focus leaving to a removed button (the
@@ -364,6 +370,7 @@ export class AppView {
     this.drawCurves();
     this.drawTimeline();
     this.exportDir.value = this.t.get("export_dir") || "";
+    this.renderLibrary();
     this.fit();
   }
 
@@ -627,6 +634,20 @@ export class AppView {
           this.drawHover();
         },
       }),
+    );
+  }
+
+  renderLibrary() {
+    const lib = this.t.get("adapters") || {};
+    const open = Boolean(lib.rows && lib.rows.length);
+    this.libraryEl.hidden = !open;
+    this.libraryEl.replaceChildren(
+      ...(open
+        ? libraryPanel(lib, {
+            onLoad: (path) => this.act(EVENTS.EXPORT, { format: "load_adapters", path }),
+            onClose: () => this.t.set("adapters", {}),
+          })
+        : []),
     );
   }
 

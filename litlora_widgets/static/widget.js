@@ -346,6 +346,7 @@ var EVENTS = Object.freeze({
   EXPORT: "export",
   FRAMES: "frames",
   LIT: "lit",
+  LIST_ADAPTERS: "list_adapters",
   PROPAGATE: "propagate",
   REDO: "redo",
   REJECT: "reject",
@@ -371,7 +372,8 @@ var WHAT = Object.freeze({
   rename: "rename",
   remove_object: "delete object",
   lit: "LIT switch",
-  export: "export"
+  export: "export",
+  list_adapters: "load adapters"
 });
 
 // src/transport.js
@@ -796,6 +798,40 @@ function drawTimeline(canvas, timeline, { numFrames, frame, colors, width }) {
   return rows.length;
 }
 
+// src/library.js
+function adapterSummary(r) {
+  const parts = [
+    r.video && `video ${r.video}`,
+    r.object && `object ${r.object}`,
+    r.model && `model ${r.model}`,
+    r.date,
+    `${r.num_experts} expert${r.num_experts === 1 ? "" : "s"}`,
+    r.strength !== null && r.strength !== void 0 ? `strength ${r.strength}` : ""
+  ];
+  return parts.filter(Boolean).join(" \xB7 ");
+}
+function libraryPanel(lib, { onLoad, onClose }) {
+  const rows = (lib.rows ?? []).map(
+    (r) => h(
+      "div",
+      { class: `ll-adapter${r.fits ? "" : " ll-adapter-misfit"}`, "data-fits": String(r.fits) },
+      h("button", { class: "ll-btn", type: "button", disabled: !r.fits, title: r.fits ? `load ${r.name}` : r.why, onclick: () => onLoad(r.path) }, "Load"),
+      h("b", {}, r.name),
+      h("span", { class: "ll-adapter-meta" }, adapterSummary(r)),
+      h("span", { class: r.fits ? "ll-fit" : "ll-misfit" }, r.fits ? "fits this model" : `does not fit: ${r.why}`)
+    )
+  );
+  return [
+    h(
+      "div",
+      { class: "ll-cands-title" },
+      `adapters in ${lib.folder}`,
+      h("button", { class: "ll-btn", type: "button", title: "close", onclick: onClose }, "\u2715")
+    ),
+    ...rows
+  ];
+}
+
 // src/widget.js
 var LAYERS = ["frame", "mask", "hover", "points", "cursor"];
 var FRAME_CACHE_BYTES = 4e8;
@@ -863,6 +899,10 @@ var AppView = class {
     t.on("change:candidates_frame", () => this.onCandidates());
     t.on("change:curves", () => this.drawCurves());
     t.on("change:timeline", () => this.drawTimeline());
+    t.on("change:adapters", () => this.renderLibrary());
+    t.on("change:export_dir", () => {
+      this.exportDir.value = t.get("export_dir") || "";
+    });
     t.on("change:notice", () => {
       const n = t.get("notice") || {};
       this.localPrompts = [];
@@ -1009,6 +1049,7 @@ var AppView = class {
       this.errClose
     );
     this.candPanel = h("div", { class: "ll-cands", "data-testid": "candidates" });
+    this.libraryEl = h("div", { class: "ll-library", "data-testid": "adapters", hidden: true });
     this.iouCanvas = h("canvas", { class: "ll-curve ll-curve-iou" });
     this.trainCanvas = h("canvas", { class: "ll-curve ll-curve-train" });
     const curves = h("div", { class: "ll-curves" }, this.iouCanvas, this.trainCanvas);
@@ -1020,7 +1061,7 @@ var AppView = class {
       button("COCO JSON", "export masks as COCO RLE JSON (new file each time)", exp("coco")),
       button("DAVIS PNGs", "export masks as DAVIS palette PNGs (new folder each time)", exp("davis")),
       button("Save adapters", "save the LoRA experts", exp("save_adapters")),
-      button("Load adapters", "load the newest adapters of the export folder", exp("load_adapters"))
+      button("Load adapters", "the adapter files of the export folder, to pick one", () => this.act(EVENTS.LIST_ADAPTERS))
     ];
     this.exportEl = h("div", { class: "ll-export" }, "Export to ", this.exportDir, ...this.exportBtns);
     this.helpEl = h("div", { class: "ll-help", hidden: true });
@@ -1039,6 +1080,7 @@ var AppView = class {
       this.legendEl,
       curves,
       this.exportEl,
+      this.libraryEl,
       this.helpEl
     );
     this.root.addEventListener("keydown", (e) => this.onKey(e));
@@ -1124,6 +1166,7 @@ var AppView = class {
     this.drawCurves();
     this.drawTimeline();
     this.exportDir.value = this.t.get("export_dir") || "";
+    this.renderLibrary();
     this.fit();
   }
   renderTitle() {
@@ -1367,6 +1410,17 @@ var AppView = class {
           this.drawHover();
         }
       })
+    );
+  }
+  renderLibrary() {
+    const lib = this.t.get("adapters") || {};
+    const open = Boolean(lib.rows && lib.rows.length);
+    this.libraryEl.hidden = !open;
+    this.libraryEl.replaceChildren(
+      ...open ? libraryPanel(lib, {
+        onLoad: (path) => this.act(EVENTS.EXPORT, { format: "load_adapters", path }),
+        onClose: () => this.t.set("adapters", {})
+      }) : []
     );
   }
   drawHover() {

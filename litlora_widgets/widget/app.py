@@ -75,6 +75,9 @@ class LitLoraApp(anywidget.AnyWidget):
     # "fit": the frame scales so the whole tool fits the visible height; or a height in px
     size = t.Unicode("fit").tag(sync=True)
     last_export = t.Unicode("").tag(sync=True)
+    # adapter library: {folder, rows: [{path, name, video, object, model, date, num_experts,
+    # strength, fits, why}]} while the user picks a file to load (widget/library.py)
+    adapters = t.Dict().tag(sync=True)
     # static export: the current frame's JPEG, set only while writing HTML
     static_frame = t.Bytes(b"").tag(sync=True)
     static_frame_index = t.Int(-1).tag(sync=True)

@@ -125,7 +125,11 @@ class Controller:
         self.s.cancel()
         self.worker.drop_pending(keep=lambda label: not E.EVENTS[label].long
                                  if label in E.EVENTS else True)  # fmt: skip
-        self.set_traits(status="stopping…" if self.worker.running else "stopped")
+        with self.publish_lock:
+            # only while the task has not published its end yet: "stopping…" must never
+            # overwrite "propagating forward: stopped after 12 frames" (a race seen under load)
+            if self.app.busy:
+                self.set_traits(status="stopping…")
 
     def on_frame_change(self, frame: int) -> None:
         """The user (or Python code) moved the playhead: show that frame's masks/prompts;

@@ -188,10 +188,19 @@ class Export(Event):
     path: str | None = None
 
 
+@dataclass(frozen=True)
+class ListAdapters(Event):
+    """Open the adapter library: the adapter files of the export folder, with metadata."""
+
+    type: ClassVar[str] = "list_adapters"
+    what: ClassVar[str] = "load adapters"
+
+
 EVENTS: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (Frames, Seek, Stop, ClearError, Click, Box, Mask, Propagate, Step, Candidates,
-                Accept, Reject, Undo, Redo, AddObject, Rename, RemoveObject, Lit, Export)
+                Accept, Reject, Undo, Redo, AddObject, Rename, RemoveObject, Lit, Export,
+                ListAdapters)
 }  # fmt: skip
 #: sent by the front end (``mask`` comes only from Python)
 WIRE_EVENTS = sorted(set(EVENTS) - {"mask"})

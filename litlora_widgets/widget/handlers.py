@@ -305,9 +305,26 @@ def export(c: Controller, ev: E.Export) -> None:
         path = Path(ev.path) if ev.path else _newest(folder, "*_adapters*.safetensors")
         n = s.load_adapters(path, obj_id=obj)
         msg = f"loaded {plural(n, 'expert')} from {path}"
+        c.set_traits(adapters={})
     else:
         raise InputError(f"unknown export format {fmt!r}")
     c.idle(msg, curves=False, epoch=False, last_export=msg)
+
+
+def list_adapters(c: Controller, ev: E.ListAdapters) -> None:
+    """The adapter library of the export folder (``adapters`` trait): what each file's
+    metadata says and whether it fits this model; nothing is loaded until the user picks."""
+    from .library import adapter_library
+
+    folder = Path(c.app.export_dir).expanduser()
+    obj = c.app.selected if c.app.selected in c.s.objects else None
+    rows = adapter_library(folder, c.s, obj) if folder.is_dir() else []
+    if not rows:
+        raise InputError(f"no adapter files in {folder}: save adapters first")
+    fit = sum(r["fits"] for r in rows)
+    c.set_traits(adapters={"folder": str(folder), "rows": rows},
+                 status=f"{plural(len(rows), 'adapter file')} in {folder}, {fit} fit this "
+                 "model: pick one to load")  # fmt: skip
 
 
 def _newest(folder: Path, pattern: str) -> Path:
@@ -333,4 +350,5 @@ HANDLERS: dict[type[E.Event], Callable[[Controller, Any], None]] = {
     E.RemoveObject: remove_object,
     E.Lit: lit,
     E.Export: export,
+    E.ListAdapters: list_adapters,
 }
