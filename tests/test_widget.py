@@ -523,3 +523,14 @@ def test_stop_arriving_as_the_task_ends_keeps_its_outcome(app):
     app.stop()
     app._ctl.worker.running = None
     assert app.status == "propagating forward: stopped after 3 frames"
+
+
+def test_errors_are_worded_for_the_user():
+    from litlora_widgets.errors import AdapterError, TrainingError
+    from litlora_widgets.widget.controller import describe
+
+    assert describe(
+        AdapterError("cannot load adapters from x: they were trained on another SAM2 model")
+    ) == ("cannot load adapters from x: they were trained on another SAM2 model")
+    assert describe(TrainingError("training diverged")) == "training diverged"
+    assert describe(RuntimeError("boom")) == "unexpected error (RuntimeError): boom"

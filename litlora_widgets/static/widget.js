@@ -321,9 +321,7 @@ function drawTrainingChart(canvas, curves) {
     ctx.fillStyle = "rgb(230,120,30)";
     ctx.fillText(`- - loss (\xF7 ${maxLoss.toPrecision(2)})`, pad + 62, h2 - 2);
     ctx.fillStyle = "rgba(128,128,128,0.9)";
-    ctx.textAlign = "right";
-    ctx.fillText(`${n} epochs`, split - 4, h2 - 2);
-    ctx.textAlign = "left";
+    ctx.fillText(`\xB7 ${n} epochs`, pad + 78, 10);
   }
   const sx2 = scale(0, Math.max(1, runs.length - 1), split + pad + 4, w - pad - 4);
   const sy2 = scale(0, 1, h2 - 4, 14);

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
+from ..errors import InputError, LitLoraError
 from . import events as E
 from .state import curves_of, prompts_on_frame, timeline_of
 from .wire import encode_masks, finite
@@ -34,7 +34,7 @@ def describe(exc: BaseException) -> str:
     """One line in the user's words for the feedback line; the traceback goes to
     ``error_detail``. Our own input errors are already worded for the user."""
     msg = str(exc)
-    if isinstance(exc, (InputError, ValueError, KeyError)) and msg:
+    if isinstance(exc, (LitLoraError, ValueError, KeyError)) and msg:
         return msg.strip("'\"")
     return f"unexpected error ({type(exc).__name__}): {msg}" if msg else type(exc).__name__
 
