@@ -534,3 +534,21 @@ def test_errors_are_worded_for_the_user():
     ) == ("cannot load adapters from x: they were trained on another SAM2 model")
     assert describe(TrainingError("training diverged")) == "training diverged"
     assert describe(RuntimeError("boom")) == "unexpected error (RuntimeError): boom"
+
+
+def test_timeline_codes_from_frame_states():
+    from litlora_widgets.widget.state import FrameState, timeline_row
+
+    nan = float("nan")
+    states = {
+        0: FrameState(0, "prompt", 50, nan, nan),
+        1: FrameState(1, "tracked", 40, 0.9, 3.0),
+        2: FrameState(2, "tracked", 40, 0.3, 3.0),  # SAM2 unsure: low predicted IoU
+        3: FrameState(3, "tracked", 40, 0.9, -1.0),  # a mask although the object score says absent
+        4: FrameState(4, "tracked", 0, 0.9, -5.0),  # absent
+        5: FrameState(5, "correction", 45, nan, nan),
+        6: FrameState(6, "accept", 0, nan, nan),
+        9: FrameState(9, "tracked", 10, nan, nan),  # scores unknown: plain tracked
+    }
+    assert timeline_row(states, 10) == "ptuu0ca..t"
+    assert timeline_row(states, 3) == "ptu"

@@ -11,4 +11,7 @@
 
 from .app import STATIC, LitLoraApp, annotate
 
+# the public home of the class (repr, anywidget id, docs), as before the package split
+LitLoraApp.__module__ = annotate.__module__ = __name__
+
 __all__ = ["STATIC", "LitLoraApp", "annotate"]
