@@ -669,16 +669,16 @@ export class AppView {
   }
 
   drawTimeline() {
-    const width = this.timelineW || this.root.clientWidth;
-    if (!width) return;
     const tl = this.t.get("timeline") || {};
+    this.root.dataset.timeline = (tl.rows ?? []).map((r) => `${r.obj_id}:${r.codes}`).join("|");
+    const width = this.timelineW || this.root.clientWidth;
+    if (!width) return; // not laid out yet (hidden tab): drawn by fit() once it is
     const n = drawTimeline(this.timeline, tl, {
       numFrames: this.t.get("num_frames"),
       frame: this.shown,
       colors: colorTable(this.t.get("objects") || []),
       width,
     });
-    this.root.dataset.timeline = (tl.rows ?? []).map((r) => `${r.obj_id}:${r.codes}`).join("|");
     this.root.dataset.timelineRows = String(n);
   }
 

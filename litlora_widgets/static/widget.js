@@ -1437,16 +1437,16 @@ var AppView = class {
     drawPoints(this.canvases.points, [...kernel, ...local], colorTable(this.t.get("objects") || []), width, height);
   }
   drawTimeline() {
+    const tl = this.t.get("timeline") || {};
+    this.root.dataset.timeline = (tl.rows ?? []).map((r) => `${r.obj_id}:${r.codes}`).join("|");
     const width = this.timelineW || this.root.clientWidth;
     if (!width) return;
-    const tl = this.t.get("timeline") || {};
     const n = drawTimeline(this.timeline, tl, {
       numFrames: this.t.get("num_frames"),
       frame: this.shown,
       colors: colorTable(this.t.get("objects") || []),
       width
     });
-    this.root.dataset.timeline = (tl.rows ?? []).map((r) => `${r.obj_id}:${r.codes}`).join("|");
     this.root.dataset.timelineRows = String(n);
   }
   drawCurves() {
