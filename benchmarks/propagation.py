@@ -40,7 +40,7 @@ def load_clip(frames: int):
 
 
 def plain_sam2(predictor, video, mask) -> tuple[float, list[np.ndarray]]:
-    from litlora_widgets._session_private import new_inference_state
+    from litlora_widgets.engine.tracker import new_inference_state
     from litlora_widgets.video import VideoSource
 
     src = VideoSource.open(video)
@@ -53,7 +53,7 @@ def plain_sam2(predictor, video, mask) -> tuple[float, list[np.ndarray]]:
 
 
 def ours(predictor, video, mask) -> tuple[float, list[np.ndarray]]:
-    s = Session(predictor, video)
+    s = Session(predictor, video, autosave=False)
     obj = s.add_object()
     s.add_mask(0, obj, mask)
     t0 = time.perf_counter()

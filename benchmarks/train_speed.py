@@ -12,6 +12,12 @@ last epoch's weights kept. Ours: ExpertBank.train_on with its defaults.
     python benchmarks/train_speed.py                 # sizes 256 and 1024, CPU
     python benchmarks/train_speed.py --sizes 256 --repeats 5
     python benchmarks/train_speed.py --device cuda
+    python benchmarks/train_speed.py --model tiny    # the embedded model, per correction
+
+With ``--model tiny`` (where training does lift the trained frame), each correction of the
+demo's hard clip is trained twice on the same captured inputs: ours (``train_on`` with the
+model's LIT settings and our stopping rules) and a plain loop at the same learning rate that
+runs every epoch (no early stop, best epoch kept). Ours must never be worse.
 """
 
 from __future__ import annotations
@@ -158,6 +164,43 @@ def capture_frame1(predictor, frames, masks) -> DecoderInputs:
     return got
 
 
+def tiny_per_correction(frames_to_correct=(3, 9, 13)) -> None:
+    """Per correction on the embedded model: time and trained-frame IoU, ours vs plain loop."""
+    import dataclasses
+
+    from litlora_widgets import Session
+    from litlora_widgets.build_sam import load_predictor
+    from litlora_widgets.datasets import demo_clip
+
+    pred = load_predictor()
+    video, labels = demo_clip(seed=3, num_frames=14, size=(240, 320), difficulty="hard")
+    gt = labels == 1
+    s = Session(pred, video, autosave=False)
+    obj = s.add_object()
+    s.add_mask(0, obj, gt[0])
+    list(s.propagate(progress=False))
+    cfg = s.lit_config
+    plain_cfg = dataclasses.replace(cfg, min_epochs=cfg.init_epochs)  # never stops early
+    print(f"litlora-tiny, demo clip (hard, seed 3); lr {cfg.init_lr}, {cfg.init_epochs} epochs")
+    worse = 0
+    for f in frames_to_correct:
+        inputs, _ = s.tracker.fresh_capture(f, obj)
+        row = {}
+        for name, c in (("ours", cfg), ("plain loop", plain_cfg)):
+            torch.manual_seed(0)
+            bank = ExpertBank(pred.sam_mask_decoder, pred.sam_prompt_encoder, c)
+            t0 = time.perf_counter()
+            res = bank.train_on(inputs, gt[f])
+            row[name] = (time.perf_counter() - t0, res.train_iou, res.epochs, res.iou_before)
+        (ot, oi, oe, before), (pt, pi, pe, _) = row["ours"], row["plain loop"]
+        worse += oi < pi - 0.02
+        print(f"frame {f:2d}: plain SAM2 IoU {before:.3f} | ours {oi:.3f} in {ot:.2f}s "
+              f"({oe} epochs) | plain loop {pi:.3f} in {pt:.2f}s ({pe} epochs) | "
+              f"time ratio {ot / pt:.2f}x")
+    print(f"corrections where ours is worse by > 0.02 IoU: {worse} (goal 0)")
+    s.close()
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024])
@@ -168,9 +211,14 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", choices=["davis", "square"], default="davis",
                     help="davis (car-shadow, if present; else square) or a synthetic square")
+    ap.add_argument("--model", choices=["sam2", "tiny"], default="sam2",
+                    help="tiny: the embedded model, per correction, ours vs a plain loop")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.model == "tiny":
+        tiny_per_correction()
+        return
     from litlora_widgets.build_sam import load_predictor
 
     name, frames, masks = load_clip(args.data)

@@ -1,8 +1,8 @@
 """Rebuild a session from journal records (used by :func:`litlora_widgets.journal.resume`).
 
-Each record is replayed in two steps: (1) the session's own undo mechanics (push a snapshot,
-or pop one for undo/redo) and the SAM2 prompts the action gave, so SAM2's memory and the undo
-stack are rebuilt the way the original run built them; (2) the recorded state overrides
+Each record is replayed in two steps: (1) the session's own undo mechanics (push a labelled
+step, or undo/redo one) and the SAM2 prompts the action gave, so SAM2's memory and the undo
+stack are rebuilt the way the original run built them; (2) the recorded state replaces
 everything that can be restored exactly (objects, masks, logs, expert banks).
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from . import _journal_private as J
 from .masks import decode_rle
+from .state import ObjectInfo, SessionState
 
 
 def apply_mask_delta(view: dict, delta: dict | None) -> dict:
@@ -36,6 +36,10 @@ def apply_list_delta(view: list, delta: dict | None) -> list:
 
 
 class Replayer:
+    """Replays journal records into a fresh session through its public seam: the session's
+    ``history`` (undo steps with their labels), its ``tracker`` (SAM2 prompts) and
+    ``load_state`` (the recorded state, exactly)."""
+
     def __init__(self, session, blob_dir: Path):
         self.s = session
         self.blob_dir = blob_dir
@@ -48,24 +52,26 @@ class Replayer:
         self.exact_prompts = 0
         self.mask_fallbacks = 0
 
-    def run(self, records: list[dict]) -> None:
-        with self.s._lock:
-            for rec in records:
-                self.apply(rec)
-        self.s.resume_info = {"actions": len(records), "exact_prompts": self.exact_prompts,
-                              "mask_fallbacks": self.mask_fallbacks}  # fmt: skip
+    def run(self, records: list[dict]) -> dict:
+        """Replay every record; returns how prompts were replayed (for ``resume_info``)."""
+        for rec in records:
+            self.apply(rec)
+        return {
+            "actions": len(records),
+            "exact_prompts": self.exact_prompts,
+            "mask_fallbacks": self.mask_fallbacks,
+        }
 
     def apply(self, rec: dict) -> None:
         s, kind = self.s, rec["kind"]
         masks = apply_mask_delta(self.masks, rec.get("masks"))
         user = apply_mask_delta(self.user, rec.get("user_masks"))
-        if kind in ("undo", "redo"):
-            src, dst = (s._undo, s._redo) if kind == "undo" else (s._redo, s._undo)
-            if src:
-                dst.append(s._snapshot())
-                s._restore(src.pop())
+        if kind == "undo":
+            s.history.undo()
+        elif kind == "redo":
+            s.history.redo()
         elif kind != "lit":
-            s._push_undo()
+            s.history.push(rec.get("label", kind))
             self._sam2(kind, rec, user)
         self.masks, self.user = masks, user
         self.events = apply_list_delta(self.events, rec.get("events"))
@@ -74,71 +80,68 @@ class Replayer:
 
     # ---- SAM2 memory ---------------------------------------------------------------------
     def _sam2(self, kind: str, rec: dict, user: dict) -> None:
-        s, a = self.s, rec.get("args", {})
+        tracker, a = self.s.tracker, rec.get("args", {})
         if kind == "remove_object":
-            o = a["obj_id"]
-            if o in s._state["obj_id_to_idx"]:
-                with torch.inference_mode(), s.info.autocast():
-                    s.predictor.remove_object(s._state, o, need_output=False)
-            s._drop_captures(o)
-            return
-        if kind in ("add_mask", "import_masks", "add_object"):
+            tracker.remove_object(a["obj_id"])
+        elif (
+            kind == "propagate"
+        ):  # what it changed in SAM2: new prompts consolidated, frames tracked
+            tracker.preflight()
+            for first, last, reverse in a.get("ranges", []):
+                tracker.mark_tracked(first, last, reverse)
+        elif kind in ("add_mask", "import_masks"):
             for f, o, rle in (rec.get("user_masks") or {}).get("set", []):
                 m = decode_rle(rle)
                 if m.any():
-                    s._apply_prompt(f, o, mask=m)
-            return
-        if kind not in ("add_points", "add_box", "correction", "accept"):
-            return
-        f, o = a["frame"], a["obj_id"]
-        rle = user.get(f, {}).get(o)
-        target = None if rle is None else decode_rle(rle)
-        if kind == "accept":
-            if target is not None and target.any():
-                s._apply_prompt(f, o, mask=target)
-            return
-        if kind == "correction" and f not in s._tracked_in_sam2(o):
-            s._preflight()
-            s._track(f, o, s._reverse_of(f, o), store=True)
-        if "points" in a or "box" in a:
-            out = s._apply_prompt(
-                f, o,
-                points=None if "points" not in a else np.asarray(a["points"], np.float32),
-                labels=None if "labels" not in a else np.asarray(a["labels"], np.int32),
-                box=None if "box" not in a else np.asarray(a["box"], np.float32),
-            )  # fmt: skip
-            if target is None or np.array_equal(out, target):
-                self.exact_prompts += 1
-                return
-            self.mask_fallbacks += 1
-        if target is not None:
-            s._apply_prompt(f, o, mask=target)
+                    tracker.prompt(f, o, mask=m)
+        elif kind in ("add_points", "add_box", "correction", "accept"):
+            f, o = a["frame"], a["obj_id"]
+            rle = user.get(f, {}).get(o)
+            target = None if rle is None else decode_rle(rle)
+            if kind in ("correction", "accept"):  # the live path: tracked first, then prompted
+                tracker.ensure_tracked(f, o)
+            if "points" in a or "box" in a:
+                out = tracker.prompt(
+                    f,
+                    o,
+                    points=None if "points" not in a else np.asarray(a["points"], np.float32),
+                    labels=None if "labels" not in a else np.asarray(a["labels"], np.int32),
+                    box=None if "box" not in a else np.asarray(a["box"], np.float32),
+                )
+                if target is None or np.array_equal(out, target):
+                    self.exact_prompts += 1
+                    return
+                self.mask_fallbacks += 1
+            if target is not None:
+                tracker.prompt(f, o, mask=target)
 
     # ---- exact state ---------------------------------------------------------------------
     def _override(self, rec: dict) -> None:
-        from .session import ObjectInfo
-
         s = self.s
-        s._objects = {o: ObjectInfo(o, name, tuple(c)) for o, name, c in rec["objects"]}
-        s._next_obj_id = rec["next_obj_id"]
-        s._lit = bool(rec["lit"])
-        s._versions = {o: s._versions.get(o, 0) for o in s._objects}
-        s._masks.restore(self.masks)
-        s._user_masks.restore(self.user)
-        s.events = [dict(e) for e in self.events]
-        s.training_log = [dict(e) for e in self.log]
+        st = s.state()
+        banks = dict(st.banks)
         if "banks" in rec:
             banks = {}
             for key, name in rec["banks"].items():
                 o = int(key)
                 snap = self._banks.get(name)
                 if snap is None:
-                    snap = self._banks[name] = J.load_bank(self.blob_dir / name, self.samples,
-                                                           self.blob_dir)  # fmt: skip
-                bank = s._banks.get(o) or s.experts(o)
+                    snap = self._banks[name] = J.load_bank(
+                        self.blob_dir / name, self.samples, self.blob_dir
+                    )
+                bank = st.banks.get(o) or s.new_bank()
                 bank.restore(snap)
                 banks[o] = bank
-            s._banks = banks
-        for stack, n in ((s._undo, rec.get("undo")), (s._redo, rec.get("redo"))):
-            if n is not None:
-                del stack[: max(0, len(stack) - n)]
+        s.load_state(
+            SessionState(
+                objects={o: ObjectInfo(o, name, tuple(c)) for o, name, c in rec["objects"]},
+                next_obj_id=rec["next_obj_id"],
+                lit=bool(rec["lit"]),
+                masks=self.masks,
+                user_masks=self.user,
+                events=[dict(e) for e in self.events],
+                training_log=[dict(e) for e in self.log],
+                banks=banks,
+            )
+        )
+        s.history.keep(rec.get("undo", 10**9), rec.get("redo", 10**9))

@@ -27,8 +27,15 @@ def _load_model(checkpoint: str | None, config: str | None):
     return default_predictor()
 
 
-def run(out: Path, frames: int, seed: int, checkpoint: str | None, config: str | None,
-        threshold: float = 0.5, difficulty: str = "hard") -> dict:  # fmt: skip
+def run(
+    out: Path,
+    frames: int,
+    seed: int,
+    checkpoint: str | None,
+    config: str | None,
+    threshold: float = 0.5,
+    difficulty: str = "hard",
+) -> dict:
     from .datasets import demo_clip
     from .masks import mask_iou
     from .session import Session
@@ -47,6 +54,7 @@ def run(out: Path, frames: int, seed: int, checkpoint: str | None, config: str |
 
     corrections = accepts = 0
     train_times = []
+    accepted: dict[int, float] = {}  # frame -> IoU of the accepted candidate
     t = 1
     while t < session.num_frames:
         if mask_iou(session.mask(t, obj), gt[t]) >= threshold:
@@ -58,13 +66,19 @@ def run(out: Path, frames: int, seed: int, checkpoint: str | None, config: str |
         if best[1] is not None and best[0] > threshold:
             session.accept(t, obj, best[1])
             accepts += 1
+            accepted[t] = best[0]
             how = f"accepted expert {cands[best[1]].expert + 1}'s candidate (IoU {best[0]:.2f})"
         else:
             res = session.correct(t, obj, mask=gt[t])
             corrections += 1
             train_times.append(res.train_seconds)
-            how = (f"corrected; trained expert {res.expert + 1} in {res.train_seconds:.2f} s "
-                   f"(IoU on that frame {res.iou_before:.2f} -> {res.train_iou:.2f})")  # fmt: skip
+            if res.expert is None:
+                how = f"corrected; training did not beat plain SAM2 ({res.epochs} epochs)"
+            else:
+                how = (
+                    f"corrected; trained expert {res.expert + 1} in {res.train_seconds:.2f} s "
+                    f"(IoU on that frame {res.iou_before:.2f} -> {res.train_iou:.2f})"
+                )
         print(f"  frame {t:3d}: {how}")
         for _ in session.propagate(start_frame=t, progress=False):
             pass
@@ -79,10 +93,12 @@ def run(out: Path, frames: int, seed: int, checkpoint: str | None, config: str |
         "corrections": corrections,
         "accepts": accepts,
         "median_train_seconds": float(np.median(train_times)) if train_times else 0.0,
+        "accepted": accepted,
+        "final_iou": {int(f): float(v) for f, v in final.items()},
     }
     out.mkdir(parents=True, exist_ok=True)
     session.export_coco(out / "masks.json")
-    if any(b.num_experts for b in session._banks.values()):
+    if session.experts(obj).num_experts:
         session.save_adapters(out / "experts.safetensors", obj_id=obj)
     _plot(out / "iou.png", plain, final)
     print(
@@ -103,8 +119,9 @@ def _plot(path: Path, plain: dict, final: dict) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 3))
     ax.plot(list(plain), list(plain.values()), label="SAM2 alone", color="#888")
-    ax.plot(list(final), list(final.values()), label="after corrections + LIT-LoRA",
-            color="#e6194b")  # fmt: skip
+    ax.plot(
+        list(final), list(final.values()), label="after corrections + LIT-LoRA", color="#e6194b"
+    )
     ax.set(xlabel="frame", ylabel="IoU vs ground truth", ylim=(0, 1.02))
     ax.legend(loc="lower left")
     fig.tight_layout()
@@ -117,14 +134,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("demo_output"))
     ap.add_argument("--frames", type=int, default=24)
     ap.add_argument("--seed", type=int, default=3)
-    ap.add_argument("--difficulty", default="hard", choices=("easy", "medium", "hard"),
-                    help="of the synthetic clip: hard has distractors and occluders to correct")
+    ap.add_argument(
+        "--difficulty",
+        default="hard",
+        choices=("easy", "medium", "hard"),
+        help="of the synthetic clip: hard has distractors and occluders to correct",
+    )
     ap.add_argument("--checkpoint", help="official SAM2 checkpoint (.pt / .safetensors)")
     ap.add_argument("--config", help="config of that checkpoint, e.g. sam2.1_hiera_t")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    run(args.out, args.frames, args.seed, args.checkpoint, args.config,
-        difficulty=args.difficulty)
+    run(args.out, args.frames, args.seed, args.checkpoint, args.config, difficulty=args.difficulty)
     print(f"done in {time.perf_counter() - t0:.0f} s")
     return 0
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from . import _journal_private as J
 from ._journal_private import JournalError
+from .files import fsync_dir
 
 FORMAT = 1
 JOURNAL = "journal.jsonl"
@@ -57,9 +58,13 @@ def workdir_for(video: Any) -> Path:
 
 
 def video_identity(session, source: Any = None) -> dict:
-    ident = {"name": session.video_name, "num_frames": session.num_frames,
-             "height": session.height, "width": session.width,
-             "fingerprint": J.video_fingerprint(session.video)}  # fmt: skip
+    ident = {
+        "name": session.video_name,
+        "num_frames": session.num_frames,
+        "height": session.height,
+        "width": session.width,
+        "fingerprint": J.video_fingerprint(session.video),
+    }
     if isinstance(source, (str, Path)):
         ident["source"] = str(Path(source).expanduser().resolve())
     return ident
@@ -68,8 +73,11 @@ def video_identity(session, source: Any = None) -> dict:
 def _model_identity(session) -> dict:
     from .engine.experts import decoder_fingerprint
 
-    return {"name": session.info.name, "image_size": session.info.image_size,
-            "decoder": decoder_fingerprint(session.predictor.sam_mask_decoder)}  # fmt: skip
+    return {
+        "name": session.info.name,
+        "image_size": session.info.image_size,
+        "decoder": decoder_fingerprint(session.predictor.sam_mask_decoder),
+    }
 
 
 # ----------------------------------------------------------------------------- reading
@@ -82,8 +90,10 @@ def read_journal(workdir: str | Path, *, truncate: bool = False) -> tuple[list[d
     """
     path = Path(workdir) / JOURNAL
     if not path.is_file():
-        raise JournalError(f"no session journal at {path}; pass the folder a Session autosaved "
-                           "to (session.workdir)")
+        raise JournalError(
+            f"no session journal at {path}; pass the folder a Session autosaved "
+            "to (session.workdir)"
+        )
     data = path.read_bytes()
     records: list[dict] = []
     good = 0
@@ -124,9 +134,16 @@ def read_journal(workdir: str | Path, *, truncate: bool = False) -> tuple[list[d
 class Journal:
     """Appends one durable line per completed action of a session (a session listener)."""
 
-    def __init__(self, session, workdir: Path, *, records: list[dict] | None = None,
-                 good_bytes: int | None = None, source: Any = None,
-                 samples: dict[str, Any] | None = None):  # fmt: skip
+    def __init__(
+        self,
+        session,
+        workdir: Path,
+        *,
+        records: list[dict] | None = None,
+        good_bytes: int | None = None,
+        source: Any = None,
+        samples: dict[str, Any] | None = None,
+    ):
         self.session = session
         self.workdir = Path(workdir)
         self.path = self.workdir / JOURNAL
@@ -142,21 +159,28 @@ class Journal:
         if records is None:
             self._seq = 0
             self._file = open(self.path, "wb")
-            self._append({"kind": "header", "format": FORMAT, "created": time.time(),
-                          "video": video_identity(session, source),
-                          "model": _model_identity(session), "lit": session.lit_enabled,
-                          "lit_config": session.lit_config.to_dict()})  # fmt: skip
+            self._append(
+                {
+                    "kind": "header",
+                    "format": FORMAT,
+                    "created": time.time(),
+                    "video": video_identity(session, source),
+                    "model": _model_identity(session),
+                    "lit": session.lit_enabled,
+                    "lit_config": session.lit_config.to_dict(),
+                }
+            )
         else:
             self._seq = len(records)
             self.actions = len(records) - 1
             self._file = open(self.path, "r+b")
             self._file.truncate(good_bytes)  # drop a torn tail before appending again
             self._file.seek(0, os.SEEK_END)
-            for o, bank in session._banks.items():
+            for o, bank in session.state().banks.items():
                 self._bank_sig[o] = (J.bank_signature(bank.snapshot()), self._last_bank(o, records))
             for sid, smp in (samples or {}).items():
                 self._sample_ids[id(smp)] = (smp, sid)
-        J.fsync_dir(self.workdir)
+        fsync_dir(self.workdir)
         self._listener = self.on_action  # one bound method, so remove_listener finds it
         session.add_listener(self._listener)
 
@@ -183,20 +207,23 @@ class Journal:
                     f"{workdir} already holds a session journal with recorded actions; resume "
                     f"it with Session.resume({str(workdir)!r}, predictor) or pass another workdir="
                 )
-            keep = path.with_name(f"journal-{time.strftime('%Y%m%d-%H%M%S')}-"
-                                  f"{secrets.token_hex(2)}.jsonl")  # fmt: skip
+            keep = path.with_name(
+                f"journal-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}.jsonl"
+            )
             os.replace(path, keep)
-            warnings.warn(f"an earlier session of this video was kept as {keep}; "
-                          "Session.resume() resumes the current one", stacklevel=3)  # fmt: skip
+            warnings.warn(
+                f"an earlier session of this video was kept as {keep}; "
+                "Session.resume() resumes the current one",
+                stacklevel=3,
+            )
         workdir.mkdir(parents=True, exist_ok=True)
         return cls(session, workdir, source=source)
 
     # ---- state views -------------------------------------------------------------------
     def _view_state(self, s) -> None:
-        self._masks = s._masks.snapshot()
-        self._user = s._user_masks.snapshot()
-        self._events = list(s.events)
-        self._log = list(s.training_log)
+        st = s.state()
+        self._masks, self._user = st.masks, st.user_masks
+        self._events, self._log = st.events, st.training_log
 
     @staticmethod
     def _mask_delta(old: dict, new: dict) -> dict:
@@ -227,10 +254,10 @@ class Journal:
             k += 1
         return {"keep": k, "add": J.jsonable(new[k:])} if (k, len(new)) != (len(old),) * 2 else {}
 
-    def _bank_refs(self, s) -> dict[str, str] | None:
+    def _bank_refs(self, banks: dict) -> dict[str, str] | None:
         """Write changed banks (and new replay samples); the current bank blob per object."""
-        refs, changed = {}, set(self._bank_sig) - set(s._banks)
-        for o, bank in s._banks.items():
+        refs, changed = {}, set(self._bank_sig) - set(banks)
+        for o, bank in banks.items():
             snap = bank.snapshot()
             sig = J.bank_signature(snap)
             if self._bank_sig.get(o, ("",))[0] == sig:
@@ -250,7 +277,7 @@ class Journal:
             self._bank_sig[o] = (sig, name)
             refs[str(o)] = name
             changed.add(o)
-        for o in set(self._bank_sig) - set(s._banks):
+        for o in set(self._bank_sig) - set(banks):
             del self._bank_sig[o]
         return refs if changed else None
 
@@ -259,26 +286,33 @@ class Journal:
         t0 = time.perf_counter()
         s = self.session
         with self._lock:
-            rec: dict[str, Any] = {"kind": kind, "time": time.time(), "args": J.jsonable(
-                {k: v for k, v in payload.items() if k != "mask"})}  # fmt: skip
-            masks, user = s._masks.snapshot(), s._user_masks.snapshot()
-            for key, delta in (("masks", self._mask_delta(self._masks, masks)),
-                               ("user_masks", self._mask_delta(self._user, user)),
-                               ("events", self._list_delta(self._events, s.events)),
-                               ("training_log", self._list_delta(self._log, s.training_log))):
+            rec: dict[str, Any] = {
+                "kind": kind,
+                "time": time.time(),
+                "args": J.jsonable({k: v for k, v in payload.items() if k != "mask"}),
+            }
+            st = s.state()
+            for key, delta in (
+                ("masks", self._mask_delta(self._masks, st.masks)),
+                ("user_masks", self._mask_delta(self._user, st.user_masks)),
+                ("events", self._list_delta(self._events, st.events)),
+                ("training_log", self._list_delta(self._log, st.training_log)),
+            ):
                 if delta:
                     rec[key] = delta
-            rec["objects"] = [[o.obj_id, o.name, list(o.color)] for o in s._objects.values()]
-            rec["next_obj_id"] = s._next_obj_id
-            rec["lit"] = s.lit_enabled
-            rec["undo"], rec["redo"] = len(s._undo), len(s._redo)
+            rec["objects"] = [[o.obj_id, o.name, list(o.color)] for o in st.objects.values()]
+            rec["next_obj_id"] = st.next_obj_id
+            rec["lit"] = st.lit
+            undo, redo = s.history.undo_labels, s.history.redo_labels
+            rec["undo"], rec["redo"] = len(undo), len(redo)
+            if kind not in ("undo", "redo", "lit") and undo:
+                rec["label"] = undo[-1]  # the undo step this action made
             if kind in _BANK_KINDS or kind == "import_masks":
-                refs = self._bank_refs(s)
+                refs = self._bank_refs(st.banks)
                 if refs is not None:
                     rec["banks"] = refs
             self._append(rec)
-            self._masks, self._user = masks, user
-            self._events, self._log = list(s.events), list(s.training_log)
+            self._view_state(s)
             self.actions += 1
         self.write_seconds += time.perf_counter() - t0
 
@@ -305,21 +339,30 @@ def _has_actions(path: Path) -> bool:
 
 
 # ----------------------------------------------------------------------------- resume
-def resume(workdir: str | Path, predictor, video: Any = None, *, truncate: bool = False,
-           **session_kw: Any):  # fmt: skip
-    """Rebuild a session from its folder and keep autosaving to it.
+def resume(
+    session_cls,
+    workdir: str | Path,
+    predictor,
+    video: Any = None,
+    *,
+    truncate: bool = False,
+    **session_kw: Any,
+):
+    """Rebuild a ``session_cls`` session from its folder and keep autosaving to it (called as
+    ``Session.resume``; the class is passed in so that this module never imports it).
 
     Restored exactly: objects, masks and user masks (RLE-equal), the event and training logs,
     every expert bank (adapter tensors, strengths, replay samples and RNG states bit-exact),
     the LIT switch, and the undo/redo stacks (same depth; each entry holds the exact masks,
-    objects and experts of that step). Recomputed: SAM2's memory, by re-applying the prompts of
-    prompted/corrected/accepted frames in the original order (a click that now gives another
-    mask than recorded — SAM2 saw a propagated mask there before — is re-applied as the
-    recorded mask); propagated frames re-enter SAM2's memory on the next propagation.
+    objects and experts of that step, and the same labels). Recomputed: SAM2's memory, by
+    re-applying the prompts of prompted/corrected/accepted frames in the original order, each
+    the way the live session applied it (a correction or accept on a frame SAM2 had tracked
+    stays a non-conditioning frame; a click that now gives another mask than recorded is
+    re-applied as the recorded mask). Frames that propagation tracked are known as tracked
+    again; their outputs re-enter SAM2's memory on the next propagation.
     """
     from ._journal_replay import Replayer
     from .engine.experts import LitConfig
-    from .session import Session
 
     workdir = Path(workdir).expanduser()
     records, good = read_journal(workdir, truncate=truncate)
@@ -334,16 +377,17 @@ def resume(workdir: str | Path, predictor, video: Any = None, *, truncate: bool 
                 + ("which was in memory" if video is None else f"no longer at {video}")
                 + "; pass it again: resume(workdir, predictor, video=...)"
             )
-    cfg = session_kw.pop("lit_config", None) or LitConfig(**{
-        **header["lit_config"], "targets": tuple(header["lit_config"]["targets"])})  # fmt: skip
-    s = Session(predictor, video, lit=header["lit"], lit_config=cfg, autosave=False,
-                **session_kw)  # fmt: skip
+    cfg = session_kw.pop("lit_config", None) or LitConfig(
+        **{**header["lit_config"], "targets": tuple(header["lit_config"]["targets"])}
+    )
+    s = session_cls(
+        predictor, video, lit=header["lit"], lit_config=cfg, autosave=False, **session_kw
+    )
     try:
         _check_identity(s, header, workdir)
         replayer = Replayer(s, workdir / BLOBS)
-        replayer.run(records[1:])
-        s.journal = Journal(s, workdir, records=records, good_bytes=good,
-                            samples=replayer.samples)
+        s.resume_info = replayer.run(records[1:])
+        s.journal = Journal(s, workdir, records=records, good_bytes=good, samples=replayer.samples)
         s.workdir = workdir
     except BaseException:
         s.close()

@@ -576,3 +576,19 @@ def boundary_f(a: np.ndarray, b: np.ndarray, bound_th: float = 0.008) -> float:
     if precision + recall == 0:
         return 0.0
     return 2 * precision * recall / (precision + recall)
+
+
+def read_masks(source, height: int, width: int) -> dict[int, dict[int, np.ndarray]]:
+    """``{frame: {obj_id: mask}}`` from a COCO JSON file, a DAVIS PNG folder or a (T, H, W)
+    label array, checked against the video's size."""
+    if isinstance(source, np.ndarray):
+        if source.ndim != 3 or source.shape[1:] != (height, width):
+            raise InputError(
+                f"label array must have shape (T, {height}, {width}) for this video, got "
+                f"{source.shape}; resize the masks to the video first"
+            )
+        return array_to_masks(source)
+    p = Path(source)
+    if p.is_dir():
+        return read_davis(p, height, width)
+    return read_coco(p, height, width)[0]

@@ -34,18 +34,22 @@ def lit_config():
 
 
 def digest(s) -> str:
-    """Hash of everything resume restores exactly: objects, masks, logs, experts, undo depth."""
+    """Hash of everything resume restores exactly: objects, masks, logs, experts, undo steps."""
+    st = s.state()
     h = hashlib.sha256()
-    for f, o, rle in s._masks.items():
-        h.update(f"m{f}:{o}:{rle['counts']}".encode())
-    for f, o, rle in s._user_masks.items():
-        h.update(f"u{f}:{o}:{rle['counts']}".encode())
-    h.update(repr(sorted((o.obj_id, o.name, tuple(o.color)) for o in s._objects.values()))
+    for f, objs in sorted(st.masks.items()):
+        for o, rle in sorted(objs.items()):
+            h.update(f"m{f}:{o}:{rle['counts']}".encode())
+    for f, objs in sorted(st.user_masks.items()):
+        for o, rle in sorted(objs.items()):
+            h.update(f"u{f}:{o}:{rle['counts']}".encode())
+    h.update(repr(sorted((o.obj_id, o.name, tuple(o.color)) for o in st.objects.values()))
              .encode())  # fmt: skip
     h.update(json.dumps([s.events, s.training_log], sort_keys=True, default=str).encode())
-    h.update(f"{s._next_obj_id}|{s.lit_enabled}|{len(s._undo)}|{len(s._redo)}".encode())
-    for o in sorted(s._banks):
-        snap = s._banks[o].snapshot()
+    h.update(f"{st.next_obj_id}|{s.lit_enabled}|{s.history.undo_labels}|"
+             f"{s.history.redo_labels}".encode())  # fmt: skip
+    for o in sorted(st.banks):
+        snap = st.banks[o].snapshot()
         h.update(json.dumps([snap.strength, snap.next_id,
                              [(n, len(r)) for n, r in snap.experts]]).encode())  # fmt: skip
         for name in sorted(snap.adapters):

@@ -66,15 +66,16 @@ def world(predictor, tmp_path_factory):
 
 
 def _state(s) -> tuple:
+    st = s.state()
     banks = []
-    for o in sorted(s._banks):
-        snap = s._banks[o].snapshot()
+    for o in sorted(st.banks):
+        snap = st.banks[o].snapshot()
         banks.append([(n, k, t.clone()) for n in sorted(snap.adapters)
                       for k, t in sorted(snap.adapters[n].items())])  # fmt: skip
         banks.append([(n, len(r)) for n, r in snap.experts])
-    return (dict(s._masks.snapshot()), dict(s._user_masks.snapshot()), dict(s.objects),
-            repr(s.events), repr(s.training_log), len(s._undo), len(s._redo), banks,
-            s.journal.actions if s.journal else None)  # fmt: skip
+    return (dict(st.masks), dict(st.user_masks), dict(s.objects),
+            repr(s.events), repr(s.training_log), s.history.undo_labels,
+            s.history.redo_labels, banks, s.journal.actions if s.journal else None)  # fmt: skip
 
 
 def _same(a: tuple, b: tuple) -> bool:

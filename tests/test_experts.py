@@ -21,7 +21,7 @@ from conftest import moving_square_clip
 from litlora_widgets.engine.capture import DecoderCapture, DecoderInputs
 from litlora_widgets.engine.experts import ExpertBank, LitConfig, decoder_fingerprint
 from litlora_widgets.engine.losses import np_iou, resize_target
-from litlora_widgets.engine.training import should_stop
+from litlora_widgets.engine.training import loss_falling, should_stop
 from litlora_widgets.errors import AdapterError, Cancelled, InputError, TrainingError
 
 FAST = dict(init_epochs=4, finetune_epochs=3, init_lr=1e-3, finetune_lr=1e-3)
@@ -90,6 +90,13 @@ def assert_same_state(a: dict, b: dict) -> None:
             assert torch.equal(x[k], y[k]), k
 
 
+def untrained(model) -> ExpertBank:
+    """A bank with one expert whose LoRA B is still zero: the plain SAM2 decoder."""
+    bank = bank_of(model)
+    bank._new_expert()
+    return bank
+
+
 def corner_target(h=96, w=128) -> np.ndarray:
     t = np.zeros((h, w), bool)
     t[80:92, 110:124] = True  # small, far from the square: "a very different object"
@@ -98,8 +105,7 @@ def corner_target(h=96, w=128) -> np.ndarray:
 
 def test_untrained_expert_equals_sam2_decoder(model, clip):
     inputs, masks = clip
-    bank = bank_of(model, init_lr=0.0, init_epochs=1)
-    bank.train_on(inputs[2], masks[2])  # lr 0: an expert whose B is still zero
+    bank = untrained(model)
     x = inputs[3]
     sparse, dense = model.sam_prompt_encoder(
         points=(torch.zeros(1, 1, 2), -torch.ones(1, 1, dtype=torch.int32)), boxes=None,
@@ -150,8 +156,7 @@ def test_training_learns_and_keeps_best_weights(model, clip):
     assert res.best_epoch < res.epochs  # later epochs were worse and were thrown away
     assert res.train_iou >= max(res.ious) - 0.02  # ious[e] are with dropout: close, not equal
     # It generalises to later frames (the memory carries the object).
-    plain4 = bank_of(model, init_lr=0.0, init_epochs=1)
-    plain4.train_on(inputs[2], masks[2])
+    plain4 = untrained(model)
     p4 = np_iou(plain4.predict(inputs[4], 0).mask(96, 128), masks[4])
     t4 = np_iou(bank.predict(inputs[4], 0).mask(96, 128), masks[4])
     assert t4 >= p4 + 0.15
@@ -225,16 +230,27 @@ def test_early_stop_rules():
     assert not should_stop(29, 0.0, 0, min_epochs=30)
 
 
+def test_hopeless_rules_wait_while_the_loss_falls():
+    falling = [10 - 0.5 * i for i in range(12)]
+    assert not should_stop(10, 0.0, 0, losses=falling[:10])
+    assert should_stop(10, 0.0, 0, losses=[1.0] * 10)
+    assert should_stop(50, 0.1, 0, losses=[1.0] * 50)
+    assert not should_stop(50, 0.1, 0, losses=[1.0] * 40 + [0.9] * 10)
+    assert not loss_falling([1.0] * 40 + [0.995] * 10)  # under 1 %: noise, not progress
+
+
 def test_unlearnable_target_stops_at_epoch_10(model, clip):
     inputs, _ = clip
     bank = bank_of(model, init_lr=0.0)
-    probe = bank_of(model, init_lr=0.0, init_epochs=1)
-    probe.train_on(inputs[2], np.ones((64, 64), bool))
+    probe = untrained(model)
     negative = (probe.predict(inputs[2], 0).mask_logits <= 0).numpy()
     assert negative.any()  # the plain decoder leaves a few cells out: target exactly those
     res = bank.train_on(inputs[2], negative)
     assert res.epochs == 10 and res.best_epoch == 0 and res.train_iou == 0.0
     assert res.ious == [0.0] * 10
+    # it learnt nothing: it says so, and keeps no new expert
+    assert not res.improved and res.expert is None and not res.new_expert
+    assert bank.num_experts == 0
 
 
 def test_cancel_restores_and_raises(model, clip):
@@ -309,8 +325,7 @@ def test_strength(model, clip):
     inputs, masks = clip
     bank = bank_of(model, **FAST)
     bank.train_on(inputs[2], masks[2])
-    plain = bank_of(model, init_lr=0.0, init_epochs=1)
-    plain.train_on(inputs[2], masks[2])
+    plain = untrained(model)
     trained = bank.predict(inputs[3], 0).mask_logits
     bank.set_strength(0.0, expert=0)
     assert torch.equal(bank.predict(inputs[3], 0).mask_logits,
@@ -335,9 +350,9 @@ def test_same_seed_same_result(model, clip):
 @pytest.fixture(scope="module")
 def saved(model, clip, tmp_path_factory):
     inputs, masks = clip
-    bank = bank_of(model, new_expert_iou=0.15, **FAST)
-    bank.train_on(inputs[2], masks[2])
-    bank.train_on(inputs[4], corner_target())
+    bank = bank_of(model, new_expert_iou=0.15, **{**FAST, "init_epochs": 30})
+    assert bank.train_on(inputs[2], masks[2]).improved
+    bank._new_expert()  # a second, untrained one: files hold any number of experts
     path = tmp_path_factory.mktemp("adapters") / "experts.safetensors"
     bank.save(path, extra_metadata={"video": "square"})
     return bank, path
@@ -390,7 +405,7 @@ def test_load_errors_leave_the_bank_unchanged(model, clip, saved, tmp_path):
         other.iou_token.weight.add_(1.0)
     other_path = tmp_path / "other.safetensors"
     other_bank = ExpertBank(other, model.sam_prompt_encoder, LitConfig(**FAST))
-    other_bank.train_on(inputs[2], masks[2])
+    other_bank._new_expert()
     other_bank.save(other_path)
 
     cases = [

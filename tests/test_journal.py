@@ -15,6 +15,7 @@ from pathlib import Path
 import _journal_worker as W
 import numpy as np
 import pytest
+import torch
 
 from litlora_widgets import _journal_private as J
 from litlora_widgets.journal import JOURNAL, JournalError, read_journal
@@ -53,19 +54,22 @@ def test_resume_restores_state_and_undo_history(recorded, predictor, tmp_path):
     try:
         assert W.digest(r) == digests[-1]
         assert r.journal.actions == len(digests) - 1
-        assert len(r._undo) == len(original._undo) and len(r._redo) == len(original._redo)
+        assert r.history.undo_labels == original.history.undo_labels
+        assert r.history.redo_labels == original.history.redo_labels
         for f in range(r.num_frames):
             a, b = r.masks(f), original.masks(f)
             assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
         assert r.objects == original.objects
         # undo after resume: same state as the original after the same undo (bit-exact experts)
-        snap = original._snapshot()
+        undone = 0
         try:
             for _ in range(3):
                 assert r.undo() and original.undo()
+                undone += 1
                 assert W.digest(r) == W.digest(original)
         finally:
-            original._restore(snap)
+            for _ in range(undone):
+                original.redo()
         # the resumed session keeps autosaving: one more action survives a second resume
         r.redo()
         r.add_points(0, 1, [[31, 31]], [1])
@@ -155,6 +159,7 @@ def test_existing_journal_is_never_overwritten(recorded, predictor, tmp_path, mo
     assert Session(predictor, frames, autosave=False).journal is None
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_points(recorded, tmp_path):
     """Kill the worker (SIGKILL) at random points, resume in the next worker, repeat: every
     action it reported done is there with the same state digest, and nothing is corrupt."""
@@ -235,3 +240,47 @@ def test_journal_lines_are_json(recorded):
     assert kinds[:4] == ["add_object", "add_points", "add_mask", "propagate"]
     for line in (work / JOURNAL).read_text().splitlines():
         json.loads(line)
+
+
+def test_resume_after_an_import_that_created_objects_has_the_same_undo_steps(
+    predictor, make_clip, tmp_path
+):
+    frames, masks = make_clip()
+    labels = np.zeros(masks.shape, np.uint8)
+    labels[0][masks[0]] = 1
+    labels[0, 70:90, 100:120] = 2
+    s = Session(predictor, frames, workdir=tmp_path / "w")
+    assert s.import_masks(labels) == 2
+    s.add_points(2, 1, [[40, 40]], [1])
+    live = (s.history.undo_labels, W.digest(s))
+    assert live[0] == ["import masks", "add points on frame 2"]
+    s.close()
+    r = Session.resume(tmp_path / "w", predictor, frames)
+    assert (r.history.undo_labels, W.digest(r)) == live
+    assert r.undo() and r.undo() and not r.undo()
+    assert r.objects == {}
+    r.close()
+
+
+def test_resume_keeps_accepted_frames_non_conditioning(predictor, make_clip, tmp_path):
+    frames, masks = make_clip()
+    s = Session(predictor, frames, workdir=tmp_path / "w", lit=False)
+    obj = s.add_object()
+    s.add_mask(0, obj, masks[0])
+    list(s.propagate(progress=False))
+    cands = s.candidates(3, obj)
+    cands[0].mask[:] = np.roll(masks[3], 6, axis=1)  # an accepted mask unlike the tracked one
+    s.accept(3, obj, 0)
+    assert s.tracker.conditioning_frames(obj) == {0}
+    s.journal.close()  # the live session goes on below without writing to the folder
+    r = Session.resume(tmp_path / "w", predictor, frames)
+    assert r.tracker.conditioning_frames(obj) == {0}
+    assert r.tracker.prompted_frames(obj) == s.tracker.prompted_frames(obj) == {0, 3}
+    assert r.is_tracked(4, obj)  # propagated frames are known as tracked again
+    live = {f: m[obj] for f, m in s.propagate(progress=False)}
+    again = {f: m[obj] for f, m in r.propagate(progress=False)}
+    for f in range(6):
+        assert np.array_equal(live[f], again[f]), f
+        assert torch.equal(s.tracker.logits(f, obj), r.tracker.logits(f, obj)), f
+    s.close()
+    r.close()

@@ -68,6 +68,7 @@ def _new(predictor, frames, masks) -> Session:
     return s
 
 
+@pytest.mark.slow
 def test_200_events_from_threads_equal_a_serial_replay(predictor, square_clip):
     frames, masks = square_clip
     rng = random.Random(3)
@@ -120,6 +121,7 @@ def _rss_mb() -> float:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_close_releases_memory(predictor, square_clip, tmp_path):
     frames, masks = square_clip

@@ -111,6 +111,7 @@ def test_shipped_weights_track_the_fixed_clip(fixed_clip):
     assert _track_j(predictor, fixed_clip) > TRAINED_J_MIN
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not TINY_WEIGHTS.is_file(), reason=f"no shipped weights at {TINY_WEIGHTS}")
 def test_lit_lora_learns_from_one_correction_on_the_embedded_model():
     """One correction trains an expert that beats plain SAM2 on the frames after it (the

@@ -11,7 +11,7 @@ must never be mistaken for tracking features.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -29,7 +29,6 @@ class DecoderInputs:
     version: int = -1  # the object's memory version at capture time
     sam_iou: float = float("nan")  # plain SAM2's predicted IoU of its chosen mask
     sam_obj_score: float = float("nan")  # plain SAM2's object-score logit
-    extra: dict = field(default_factory=dict)
 
     def to(self, device: torch.device | str) -> DecoderInputs:
         return DecoderInputs(
@@ -41,12 +40,7 @@ class DecoderInputs:
             self.version,
             self.sam_iou,
             self.sam_obj_score,
-            dict(self.extra),
         )
-
-    def nbytes(self) -> int:
-        tensors = [self.image_embed, self.image_pe, *self.high_res]
-        return sum(t.numel() * t.element_size() for t in tensors)
 
 
 class DecoderCapture:

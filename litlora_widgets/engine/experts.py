@@ -13,7 +13,6 @@ import copy
 import hashlib
 import json
 import math
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import AdapterError, InputError
+from ..files import atomic_write_safetensors
 from .capture import DecoderInputs
 from .lora import LoRALinear, inject_lora
 from .losses import gate, mask_iou, np_iou, resize_target
@@ -56,6 +56,10 @@ class LitConfig:
     focal_gamma: float = 2.0
     loss_size: int | None = None  # None: the decoder's native low-res logits (image_size / 4)
     min_epochs: int = 0  # no early stop before this epoch (0: the authors' rules from epoch 1)
+    # An "absent" correction (empty mask) must move the object score from SAM2's confident
+    # "present" (logit ~ +9 on litlora-tiny) to below 0: at the mask learning rate that takes
+    # hundreds of epochs, so absent corrections train at this multiple of it.
+    absent_lr_scale: float = 10.0
     seed: int = 0
 
     def validate(self) -> None:
@@ -82,22 +86,39 @@ class LitConfig:
             f"a non-empty subset of {ALLOWED_TARGETS}",
         )
         check("max_experts", integer(self.max_experts, 1, 16), "an integer in [1, 16]")
-        check("new_expert_iou", num(self.new_expert_iou) and 0 <= self.new_expert_iou <= 1,
-              "in [0, 1]")
+        check(
+            "new_expert_iou",
+            num(self.new_expert_iou) and 0 <= self.new_expert_iou <= 1,
+            "in [0, 1]",
+        )
         for name in ("init_lr", "finetune_lr"):
             check(name, num(getattr(self, name)) and getattr(self, name) >= 0, "a number >= 0")
         for name in ("init_epochs", "finetune_epochs"):
             check(name, integer(getattr(self, name), 1, 100_000), "an integer in [1, 100000]")
         check("min_epochs", integer(self.min_epochs, 0, 100_000), "an integer in [0, 100000]")
-        check("replay_capacity", integer(self.replay_capacity, 0, 100_000),
-              "an integer in [0, 100000]")
+        check(
+            "absent_lr_scale",
+            num(self.absent_lr_scale) and 0 < self.absent_lr_scale <= 1000,
+            "a number in (0, 1000]",
+        )
+        check(
+            "replay_capacity",
+            integer(self.replay_capacity, 0, 100_000),
+            "an integer in [0, 100000]",
+        )
         check("replay_samples", integer(self.replay_samples, 0, 1000), "an integer in [0, 1000]")
         for name in ("focal_weight", "dice_weight", "focal_gamma"):
             check(name, num(getattr(self, name)) and getattr(self, name) >= 0, "a number >= 0")
-        check("focal_alpha", num(self.focal_alpha) and -1 <= self.focal_alpha <= 1,
-              "in [0, 1] (or -1 to disable)")
-        check("loss_size", self.loss_size is None or integer(self.loss_size, 16, 4096),
-              "None or an integer in [16, 4096]")
+        check(
+            "focal_alpha",
+            num(self.focal_alpha) and -1 <= self.focal_alpha <= 1,
+            "in [0, 1] (or -1 to disable)",
+        )
+        check(
+            "loss_size",
+            self.loss_size is None or integer(self.loss_size, 16, 4096),
+            "None or an integer in [16, 4096]",
+        )
         check("seed", integer(self.seed, 0, 2**63 - 1), "an integer >= 0")
 
     def to_dict(self) -> dict:
@@ -128,7 +149,11 @@ class ExpertPrediction:
 
 @dataclass
 class TrainResult:
-    expert: int
+    """``improved`` is False when no epoch beat the starting weights: the expert is as it
+    was, and a new expert is not kept (``expert`` is None)."""
+
+    expert: int | None
+    improved: bool
     new_expert: bool
     mode: str  # "init" | "finetune"
     epochs: int
@@ -214,8 +239,10 @@ class ExpertBank:
         self._dim = int(dec.transformer_dim)
         with torch.no_grad():
             pe_dev = next(prompt_encoder.parameters()).device
-            points = (torch.zeros(1, 1, 2, device=pe_dev),
-                      -torch.ones(1, 1, dtype=torch.int32, device=pe_dev))
+            points = (
+                torch.zeros(1, 1, 2, device=pe_dev),
+                -torch.ones(1, 1, dtype=torch.int32, device=pe_dev),
+            )
             sparse, dense = prompt_encoder(points=points, boxes=None, masks=None)
         # The empty prompt is constant: computed once, kept on the decoder's device.
         self._sparse = sparse.detach().float().to(self.device).clone()
@@ -235,8 +262,9 @@ class ExpertBank:
 
     def trainable_parameters(self, expert: int) -> list[nn.Parameter]:
         name = self._name(expert)
-        return [p for layer in self._layers.values()
-                for p in (layer.lora_A[name], layer.lora_B[name])]
+        return [
+            p for layer in self._layers.values() for p in (layer.lora_A[name], layer.lora_B[name])
+        ]
 
     def _name(self, expert: int) -> str:
         if not isinstance(expert, (int, np.integer)) or not 0 <= expert < len(self._experts):
@@ -342,8 +370,9 @@ class ExpertBank:
         size = self._loss_size()
         if logits.shape[-1] == size and logits.shape[-2] == size:
             return logits
-        return F.interpolate(logits[:, None], size=(size, size), mode="bilinear",
-                             align_corners=False)[:, 0]
+        return F.interpolate(
+            logits[:, None], size=(size, size), mode="bilinear", align_corners=False
+        )[:, 0]
 
     def _best_replay(self, idx: int, pe: torch.Tensor) -> list[_Sample]:
         """The expert's ``replay_samples`` replay samples it currently segments best."""
@@ -380,8 +409,10 @@ class ExpertBank:
             t0 = time.perf_counter()
             snap = self.snapshot()
             try:
-                before = [np_iou(self.predict(inputs, i).mask(height, width), tgt_np)
-                          for i in range(len(self._experts))]
+                before = [
+                    np_iou(self.predict(inputs, i).mask(height, width), tgt_np)
+                    for i in range(len(self._experts))
+                ]
                 room = len(self._experts) < cfg.max_experts
                 if room and (not before or max(before) <= cfg.new_expert_iou):
                     idx, mode = self._new_expert(), "init"
@@ -403,8 +434,12 @@ class ExpertBank:
 
                 def score(raw: torch.Tensor, obj: torch.Tensor) -> float:
                     # At the target's own resolution: what the user sees and train_iou reports.
-                    up = F.interpolate(gate(raw, obj)[None, None].float(), size=(height, width),
-                                       mode="bilinear", align_corners=False)[0]
+                    up = F.interpolate(
+                        gate(raw, obj)[None, None].float(),
+                        size=(height, width),
+                        mode="bilinear",
+                        align_corners=False,
+                    )[0]
                     return float(mask_iou(up > 0, tgt_dev[None])[0])
 
                 outcome = fit(
@@ -413,22 +448,33 @@ class ExpertBank:
                     self.trainable_parameters(idx),
                     targets,
                     present,
-                    lr=cfg.init_lr if mode == "init" else cfg.finetune_lr,
+                    lr=(cfg.init_lr if mode == "init" else cfg.finetune_lr)
+                    * (1.0 if sample.present else cfg.absent_lr_scale),
                     max_epochs=cfg.init_epochs if mode == "init" else cfg.finetune_epochs,
-                    loss_kwargs=dict(focal_weight=cfg.focal_weight, dice_weight=cfg.dice_weight,
-                                     alpha=cfg.focal_alpha, gamma=cfg.focal_gamma),
+                    loss_kwargs=dict(
+                        focal_weight=cfg.focal_weight,
+                        dice_weight=cfg.dice_weight,
+                        alpha=cfg.focal_alpha,
+                        gamma=cfg.focal_gamma,
+                    ),
                     cancel=cancel,
                     progress=progress,
                     min_epochs=cfg.min_epochs,
                 )
-                self._remember(idx, sample)
-                train_iou = np_iou(self.predict(inputs, idx).mask(height, width), tgt_np)
+                improved = outcome.best_epoch > 0
+                if improved or mode == "finetune":
+                    self._remember(idx, sample)  # a user's mask: worth replaying either way
+                    train_iou = np_iou(self.predict(inputs, idx).mask(height, width), tgt_np)
+                else:  # never keep an expert that learnt nothing
+                    self.restore(snap)
+                    idx, train_iou = None, iou_before
             except BaseException:
                 self.restore(snap)
                 raise
             return TrainResult(
                 expert=idx,
-                new_expert=mode == "init",
+                improved=improved,
+                new_expert=mode == "init" and idx is not None,
                 mode=mode,
                 epochs=outcome.epochs,
                 best_epoch=outcome.best_epoch,
@@ -500,8 +546,7 @@ class ExpertBank:
         if not isinstance(strength, (int, float)) or not 0 <= strength <= 2:
             raise InputError(f"strength must be a number in [0, 2]; got {strength!r}")
         with self._lock:
-            names = ([self._name(expert)] if expert is not None
-                     else [e.name for e in self._experts])
+            names = [self._name(expert)] if expert is not None else [e.name for e in self._experts]
             for layer in self._layers.values():
                 for name in names:
                     layer.strength[name] = float(strength)
@@ -513,8 +558,6 @@ class ExpertBank:
     # ----------------------------------------------------------------- files
     def save(self, path, extra_metadata: dict | None = None) -> None:
         """Write all experts to a ``.safetensors`` file (JSON metadata in its header)."""
-        from safetensors.torch import save_file
-
         with self._lock:
             if not self._experts:
                 raise InputError("no experts to save: correct a frame with LIT-LoRA on first")
@@ -536,22 +579,24 @@ class ExpertBank:
                 "fingerprint": self.fingerprint,
                 "extra": json.dumps(extra_metadata or {}, default=str),
             }
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        save_file(tensors, str(tmp), metadata=meta)
-        os.replace(tmp, path)
+        atomic_write_safetensors(Path(path), tensors, meta)
 
     def load(self, path, strength: float = 1.0) -> int:
         """Add the experts of an adapter file; on any error the bank is left unchanged."""
-        if (not isinstance(strength, (int, float)) or isinstance(strength, bool)
-                or not 0 <= strength <= 2):
+        if (
+            not isinstance(strength, (int, float))
+            or isinstance(strength, bool)
+            or not 0 <= strength <= 2
+        ):
             raise AdapterError(f"strength must be a number in [0, 2]; got {strength!r}")
         meta, tensors = read_adapter_file(path)
         cfg = self.config
         fail = f"cannot load adapters from {path}: "
         if meta.get("format") != FORMAT:
-            raise AdapterError(fail + f"not a litlora adapter file (format {meta.get('format')!r}"
-                               f", expected {FORMAT!r}); save adapters with ExpertBank.save")
+            raise AdapterError(
+                fail + f"not a litlora adapter file (format {meta.get('format')!r}"
+                f", expected {FORMAT!r}); save adapters with ExpertBank.save"
+            )
         if meta.get("fingerprint") != self.fingerprint:
             raise AdapterError(
                 fail + f"they were trained on another SAM2 model (fingerprint "
@@ -583,8 +628,10 @@ class ExpertBank:
                     expected[f"experts.{i}.{p}.lora_B"] = (layer.out_features, cfg.rank)
             if set(tensors) != set(expected):
                 extra = sorted(set(tensors) ^ set(expected))[:3]
-                raise AdapterError(fail + f"unexpected or missing tensors (e.g. {extra}): the "
-                                   "file was written for a different decoder layout")
+                raise AdapterError(
+                    fail + f"unexpected or missing tensors (e.g. {extra}): the "
+                    "file was written for a different decoder layout"
+                )
             for key, shape in expected.items():
                 t = tensors[key]
                 if tuple(t.shape) != shape or t.dtype != torch.float32:
@@ -599,8 +646,9 @@ class ExpertBank:
             for i in range(n):
                 name = f"e{self._next_id + i}"
                 prefix = f"experts.{i}."
-                adapters[name] = {k[len(prefix):]: v for k, v in tensors.items()
-                                  if k.startswith(prefix)}
+                adapters[name] = {
+                    k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)
+                }
                 experts.append((name, []))
                 strengths[name] = float(strength)
             self._install(adapters, experts, strengths)
@@ -614,8 +662,10 @@ def read_adapter_file(path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
 
     p = Path(path)
     if not p.is_file():
-        raise AdapterError(f"adapter file not found: {p}; check the path (expected a "
-                           ".safetensors file written by ExpertBank.save)")
+        raise AdapterError(
+            f"adapter file not found: {p}; check the path (expected a "
+            ".safetensors file written by ExpertBank.save)"
+        )
     try:
         with safe_open(str(p), framework="pt", device="cpu") as f:
             meta = dict(f.metadata() or {})

@@ -31,16 +31,33 @@ class FitOutcome:
     ious: list[float] = field(default_factory=list)
 
 
-def should_stop(epoch: int, best_iou: float, best_epoch: int, min_epochs: int = 0) -> bool:
-    """The authors' rules: plateau above 0.6, hopeless at 50 (< 0.2) or at 10 (== 0); none of
-    them before ``min_epochs``."""
+def loss_falling(losses: list[float] | None, window: int = 10, rel: float = 0.01) -> bool:
+    """Whether the loss is still going down: the last ``window`` epochs beat everything
+    before them by more than ``rel`` (fewer epochs: any gain on the first one)."""
+    if not losses or len(losses) < 2:
+        return False
+    if len(losses) <= window:
+        return min(losses[1:]) < (1 - rel) * losses[0]
+    return min(losses[-window:]) < (1 - rel) * min(losses[:-window])
+
+
+def should_stop(
+    epoch: int,
+    best_iou: float,
+    best_epoch: int,
+    min_epochs: int = 0,
+    losses: list[float] | None = None,
+) -> bool:
+    """The authors' rules — plateau above 0.6; hopeless at 50 (< 0.2) or at 10 (== 0) — with
+    two changes: none before ``min_epochs``, and "hopeless" only while the loss has stopped
+    falling. An IoU gated by the object score stays 0 until that score turns (an "absent"
+    target, or a frame where SAM2 lost the object) although training is on its way there."""
     if epoch < min_epochs:
         return False
     if best_iou > 0.6 and epoch - best_epoch >= 10:
         return True
-    if epoch >= 50 and best_iou < 0.2:
-        return True
-    return epoch >= 10 and best_iou == 0.0
+    hopeless = (epoch >= 50 and best_iou < 0.2) or (epoch >= 10 and best_iou == 0.0)
+    return hopeless and not loss_falling(losses)
 
 
 def fit(
@@ -57,21 +74,23 @@ def fit(
     progress: Progress | None = None,
     min_epochs: int = 0,
 ) -> FitOutcome:
-    """Train ``params`` on the batch; ``score`` (IoU) of sample 0 picks the kept weights.
+    """Train ``params`` on the batch; ``score`` (IoU) of sample 0 picks the kept weights, the
+    loss breaks ties above IoU 0 (an "absent" target scores IoU 1 from the epoch its object
+    score turns negative: later epochs say "absent" with more margin).
 
     Epoch ``e`` measures loss/IoU of the weights after ``e - 1`` steps, then steps. After the
     last step one eval forward judges the final weights too.
     """
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
-    best_iou, best_epoch = -1.0, 0
+    best_iou, best_loss, best_epoch = -1.0, math.inf, 0
     best = [p.detach().clone() for p in params]
     out = FitOutcome(0, 0, 0.0)
 
-    def judge(raw: torch.Tensor, obj: torch.Tensor, steps: int) -> float:
-        nonlocal best_iou, best_epoch
+    def judge(raw: torch.Tensor, obj: torch.Tensor, loss: float, steps: int) -> float:
+        nonlocal best_iou, best_loss, best_epoch
         iou = score(raw[0].detach(), obj[0].detach())
-        if iou > best_iou:
-            best_iou, best_epoch = iou, steps
+        if iou > best_iou or (iou == best_iou > 0 and loss < best_loss):
+            best_iou, best_loss, best_epoch = iou, loss, steps
             for b, p in zip(best, params, strict=True):
                 b.copy_(p.detach())
         return iou
@@ -88,7 +107,7 @@ def fit(
                 "Lower the learning rate (LitConfig.init_lr / finetune_lr) or check the decoder "
                 "inputs for NaN/inf values."
             )
-        iou = judge(raw, obj, epoch - 1)
+        iou = judge(raw, obj, value, epoch - 1)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -97,14 +116,15 @@ def fit(
         out.ious.append(iou)
         if progress is not None:
             progress(epoch, value, iou)
-        if should_stop(epoch, best_iou, best_epoch, min_epochs):
+        if should_stop(epoch, best_iou, best_epoch, min_epochs, out.losses):
             break
 
     if out.epochs:
         with torch.no_grad():
-            _, obj, raw = forward(False)
-        if torch.isfinite(raw).all() and torch.isfinite(obj).all():
-            judge(raw, obj, out.epochs)
+            logits, obj, raw = forward(False)
+            value = float(lit_loss(logits, obj, targets, present, **loss_kwargs))
+        if math.isfinite(value) and torch.isfinite(raw).all():
+            judge(raw, obj, value, out.epochs)
     with torch.no_grad():
         for b, p in zip(best, params, strict=True):
             p.copy_(b)

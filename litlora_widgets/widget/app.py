@@ -123,8 +123,8 @@ class LitLoraApp(anywidget.AnyWidget):
         the current one) of ``obj`` (default: the selected one). On a tracked frame with
         LIT-LoRA on it is a correction and trains at once; otherwise it is a mask prompt.
         Checked here, applied on the worker like a click."""
+        from .. import checks as P
         from ..masks import read_label_png, validate_mask
-        from ..session import P
 
         s = self.session
         frame = P.check_frame(self.frame if frame is None else frame, s.num_frames)

@@ -199,7 +199,10 @@ class Controller:
         self.show_frame(self.app.frame, **values)
 
     def curves(self) -> dict:
-        return curves_of(self.s, against=self.iou_against)
+        against = self.iou_against
+        if getattr(self.s, "reference", None):  # ground truth set on the session, any way
+            against = "ground truth"
+        return curves_of(self.s, against=against)
 
     def _on_error(self, label: str, exc: BaseException) -> None:
         log.error("litlora widget: %s failed", label, exc_info=exc)
