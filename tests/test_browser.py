@@ -453,6 +453,7 @@ def test_correction_then_candidates_side_by_side_accepted_with_a_key(nb):
     x, y = nb.client_xy(CLICK[0] + 12, CLICK[1])
     nb.page.mouse.click(x, y)
     nb.wait_state(lambda s: s["training"] == 1 and s["busy"] == "", 120, "the correction to train")
+    nb.wait_data("busy", lambda v: v == "")
     nb.page.keyboard.press("ArrowRight")
     nb.wait_data("frame", lambda v: v == "3")
     nb.page.keyboard.press("c")
@@ -773,12 +774,16 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
         assert np.mean(list(later.values())) > EMBEDDED_TRACK_MIN, later
         # correct the worst tracked frame (before the last) with a click at the object's centre
         worst = min((t for t in later if t < DEMO_CLIP["num_frames"] - 1), key=later.get)
+        # the browser's state, not only the kernel's: the last frame the propagation moved to
+        # must have arrived before Home, or it would move the view after the keys
+        n.wait_data("busy", lambda v: v == "")
         n.page.keyboard.press("Home")
         for _ in range(worst):
             n.page.keyboard.press("ArrowRight")
         n.wait_data("frame", lambda v: v == str(worst))
         n.page.mouse.click(*n.client_xy(*center_click(gt[worst])))
         n.wait_state(lambda s: s["training"] == 1 and s["busy"] == "", 120, "the correction")
+        n.wait_data("busy", lambda v: v == "")
         n.page.keyboard.press("ArrowRight")
         n.wait_data("frame", lambda v: v == str(worst + 1))
         n.page.keyboard.press("c")

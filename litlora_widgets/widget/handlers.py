@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import InputError
 from . import events as E
 from .controller import Controller
-from .state import PROMPT_KINDS, is_tracked, timeline_of, user_frames
+from .state import PROMPT_KINDS, timeline_of, user_frames
 from .wire import encode_label_map, finite
 from .worker import Throttle
 
@@ -41,7 +41,7 @@ def correction_kind(c: Controller, frame: int, obj: int) -> str:
     s = c.s
     if not s.lit_enabled or frame in user_frames(s.events, obj):
         return "prompt"
-    return "correction" if is_tracked(s, frame, obj) else "prompt"
+    return "correction" if s.is_tracked(frame, obj) else "prompt"
 
 
 def click(c: Controller, ev: E.Click) -> None:

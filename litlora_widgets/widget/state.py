@@ -1,16 +1,16 @@
 """Derived state the widget shows, read from the :class:`Session` after every change: the
 prompts in force on a frame, the curves, and the timeline rows.
 
-The session's per-frame facts (``Session.frame_states`` / ``Session.is_tracked``) go through
-``frame_states()`` / ``is_tracked()`` here, so the widget uses only the session's public API.
+Per-frame facts come from the session's public API (``Session.frame_states``: how each
+frame got its mask and SAM2's confidence there).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..state import FrameState
 from .wire import finite
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,40 +26,6 @@ TIMELINE_CODES = {"none": ".", "tracked": "t", "unsure": "u", "absent": "0", "pr
 #: SAM2 is "unsure" on a tracked frame below this predicted IoU or object-score logit
 UNSURE_IOU = 0.5
 UNSURE_OBJ_SCORE = 0.0
-
-try:  # Session.frame_states / is_tracked (the lead's API); the fallback below until it lands
-    from ..session import FrameState
-except ImportError:  # pragma: no cover - depends on the session version
-
-    @dataclass(frozen=True)
-    class FrameState:  # type: ignore[no-redef]
-        frame: int
-        kind: str  # "prompt" | "correction" | "accept" | "tracked"
-        area: int
-        sam_iou: float
-        obj_score: float
-
-
-def frame_states(session: Session, obj_id: int) -> dict[int, FrameState]:
-    """Every frame with a mask for the object: what made it and SAM2's confidence there."""
-    fn = getattr(session, "frame_states", None)
-    if fn is not None:
-        return fn(obj_id)
-    kinds = {e["frame"]: MARK_KINDS[e["kind"]] for e in session.events
-             if e.get("obj_id") == obj_id and e["kind"] in MARK_KINDS and "frame" in e}  # fmt: skip
-    nan = float("nan")
-    return {
-        f: FrameState(f, kinds.get(f, "tracked"), int(session.mask(f, obj_id).sum()), nan, nan)
-        for f in sorted(session.tracked_frames(obj_id))
-    }
-
-
-def is_tracked(session: Session, frame: int, obj_id: int) -> bool:
-    """True when SAM2 tracked or was prompted on ``frame``: a click there is a correction."""
-    fn = getattr(session, "is_tracked", None)
-    if fn is not None:
-        return bool(fn(frame, obj_id))
-    return frame in session.tracked_frames(obj_id)
 
 
 def unsure(st: FrameState) -> bool:
@@ -87,7 +53,7 @@ def timeline_row(states: dict[int, FrameState], num_frames: int) -> str:
 def timeline_of(session: Session) -> dict:
     """The ``timeline`` trait: one row per object."""
     n = session.num_frames
-    rows = [{"obj_id": o, "codes": timeline_row(frame_states(session, o), n)}
+    rows = [{"obj_id": o, "codes": timeline_row(session.frame_states(o), n)}
             for o in session.objects]  # fmt: skip
     return {"rows": rows, "unsure_iou": UNSURE_IOU, "unsure_obj_score": UNSURE_OBJ_SCORE}
 
