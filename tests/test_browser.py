@@ -762,6 +762,7 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
     n = open_notebook(lab, browser, "embedded", EMBEDDED_SETUP, size=gt.shape[1:],
                       viewport=(1100, 1500))  # fmt: skip
     try:
+        assert n.root.locator(".ll-model-notice").is_hidden()  # its own demo clip
         assert n.wait_state(lambda s: "model" in s, 30, "the kernel")["model"] == "litlora-tiny"
         n.focus()
         n.page.mouse.click(*n.client_xy(*center_click(gt[0])))
@@ -794,6 +795,29 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
         if os.environ.get("LITLORA_UPDATE_SCREENSHOT"):  # the README's picture, on request only
             (ROOT / "docs").mkdir(exist_ok=True)
             n.root.screenshot(path=str(ROOT / "docs" / "widget.png"))
+    finally:
+        n.page.close()
+
+
+NOTICE_SETUP = """\
+import numpy as np
+from litlora_widgets import annotate
+rng = np.random.default_rng(0)
+frames = rng.integers(0, 255, (3, 120, 160, 3), dtype=np.uint8)  # not a synthetic demo clip
+app = annotate(frames, autosave=False)  # the embedded model
+app
+"""
+
+
+@pytest.mark.skipif(not TINY_WEIGHTS.is_file(), reason=f"no embedded weights at {TINY_WEIGHTS}")
+def test_embedded_model_on_another_video_says_so(lab, browser):
+    n = open_notebook(lab, browser, "notice", NOTICE_SETUP, size=(120, 160))
+    try:
+        note = n.root.locator(".ll-model-notice")
+        note.wait_for(state="visible", timeout=30_000)
+        text = note.inner_text()
+        assert "trained on synthetic videos only" in text and "load_predictor(" in text, text
+        n.shot("model_notice")
     finally:
         n.page.close()
 

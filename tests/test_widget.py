@@ -552,3 +552,12 @@ def test_timeline_codes_from_frame_states():
     }
     assert timeline_row(states, 10) == "ptuu0ca..t"
     assert timeline_row(states, 3) == "ptu"
+
+
+def test_the_demo_clip_passed_as_an_array_is_recognised():
+    from litlora_widgets.datasets import demo_clip
+    from litlora_widgets.widget.app import is_demo_clip
+
+    frames, _ = demo_clip()
+    assert is_demo_clip(frames) and not is_demo_clip(frames[::-1].copy())
+    assert not is_demo_clip("clip.mp4")

@@ -183,7 +183,7 @@ def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
     from ..build_sam import default_predictor
     from ..session import Session
 
-    demo = video is None
+    demo = video is None or is_demo_clip(video)
     if video is None:
         try:
             from ..datasets import demo_clip
@@ -217,6 +217,16 @@ def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
 OFFICIAL_WEIGHTS_LINE = (
     'annotate(video, load_predictor("sam2.1_hiera_tiny.pt", config="sam2.1_hiera_t"))'
 )
+
+
+def is_demo_clip(video) -> bool:
+    """The embedded demo clip passed as an array (as the quickstart notebook does)."""
+    from ..datasets import DEMO_CLIP, demo_clip
+
+    if not isinstance(video, np.ndarray):
+        return False
+    shape = (DEMO_CLIP["num_frames"], *DEMO_CLIP["size"], 3)
+    return video.shape == shape and np.array_equal(video, demo_clip()[0])
 
 
 def model_notice(model_name: str, demo: bool) -> str:
