@@ -561,3 +561,14 @@ def test_the_demo_clip_passed_as_an_array_is_recognised():
     frames, _ = demo_clip()
     assert is_demo_clip(frames) and not is_demo_clip(frames[::-1].copy())
     assert not is_demo_clip("clip.mp4")
+
+
+def test_busy_is_published_last(app):
+    # an observer that sees the task end sees its outcome already in place
+    seen = []
+    app.observe(lambda ch: seen.append(app.status), names="busy")
+    app._ctl.set_traits(busy="", status="done: 3 frames", progress={})
+    app._ctl.set_traits(status="working", busy="tracking")
+    assert seen == ["working"] or seen == ["done: 3 frames", "working"]
+    app._ctl.set_traits(busy="", status="tracking: done after 3 frames")
+    assert seen[-1] == "tracking: done after 3 frames"

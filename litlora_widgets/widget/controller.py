@@ -153,9 +153,11 @@ class Controller:
 
     # ---- trait publishing (any thread) ---------------------------------------------------
     def set_traits(self, **values) -> None:
+        """Publish in one message. ``busy`` is set last, so a Python observer that sees the
+        task end (busy "") sees its outcome (status, masks) already in place."""
         with self.publish_lock, self.app.hold_sync():
-            for k, v in values.items():
-                setattr(self.app, k, v)
+            for k in sorted(values, key=lambda k: k == "busy"):
+                setattr(self.app, k, values[k])
 
     def frame_state(self, frame: int) -> dict:
         s = self.s
