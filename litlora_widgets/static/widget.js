@@ -321,7 +321,7 @@ function drawTrainingChart(canvas, curves) {
     ctx.fillStyle = "rgb(230,120,30)";
     ctx.fillText(`- - loss (\xF7 ${maxLoss.toPrecision(2)})`, pad + 62, h2 - 2);
     ctx.fillStyle = "rgba(128,128,128,0.9)";
-    ctx.fillText(`\xB7 ${n} epochs`, pad + 78, 10);
+    ctx.fillText(`\xB7 ${n} epoch${n === 1 ? "" : "s"}`, pad + 78, 10);
   }
   const sx2 = scale(0, Math.max(1, runs.length - 1), split + pad + 4, w - pad - 4);
   const sy2 = scale(0, 1, h2 - 4, 14);
