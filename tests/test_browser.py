@@ -271,11 +271,22 @@ class Notebook:
         return path
 
 
+def accept_dialogs(page) -> None:
+    """Under load JupyterLab may ask which kernel to start (its "Select Kernel" dialog, which
+    blocks every click): take its default (the notebook's Python 3) and say so in the log."""
+    dialog = page.locator(".jp-Dialog")
+    while dialog.count():
+        print("JupyterLab dialog:", dialog.first.inner_text().replace("\n", " | ")[:300])
+        dialog.first.locator(".jp-Dialog-button.jp-mod-accept").click(timeout=10_000)
+        dialog.first.wait_for(state="detached", timeout=10_000)
+
+
 def run_first_cell(page) -> None:
     """Shift+Enter in the first cell once the kernel is idle; again if it was dropped."""
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=90_000)
     prompt = page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first
     for _ in range(3):
+        accept_dialogs(page)
         page.locator(".jp-Notebook .jp-Cell .cm-content").first.click(timeout=60_000)
         page.keyboard.press("Shift+Enter")
         try:
