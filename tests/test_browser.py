@@ -745,6 +745,7 @@ def dump(_=None):
         s = app.session
         state = {{
             "model": s.model_name, "busy": app.busy, "error": app.error, "frame": app.frame,
+            "notice": app.notice.get("text", ""), "status": app.status,
             "training": len(s.training_log), "candidates": len(app.candidates),
             "tracked": sum(len(s.tracked_frames(o)) for o in s.objects),
             "iou": {{str(t): v for o in s.objects for t, v in s.reference_iou(o).items()}},
@@ -752,7 +753,8 @@ def dump(_=None):
         (OUT / "state.tmp").write_text(json.dumps(state))
         os.replace(OUT / "state.tmp", OUT / "state.json")
 
-app.observe(dump, names=["mask_bytes", "busy", "candidates", "error", "training", "frame"])
+app.observe(dump, names=["mask_bytes", "busy", "candidates", "error", "training", "frame",
+                         "notice", "status"])
 dump()
 app
 """
@@ -796,6 +798,9 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
         for _ in range(worst):
             n.page.keyboard.press("ArrowRight")
         n.wait_data("frame", lambda v: v == str(worst))
+        # once in 5 stressed runs the focus had left the widget here (cause not found), and
+        # the click only focused it (item 13's rule): make sure it has the focus
+        n.focus()
         n.page.mouse.click(*n.client_xy(*center_click(gt[worst])))
         n.wait_state(lambda s: s["training"] == 1 and s["busy"] == "", 120, "the correction")
         n.wait_data("busy", lambda v: v == "")
