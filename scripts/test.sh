@@ -7,6 +7,10 @@ bash scripts/setup.sh
 bash scripts/setup_browser.sh
 # the widget loader the static-HTML test serves locally instead of from a CDN
 npm ci --prefix tests/html_export --no-audit --no-fund --loglevel=error
+# the front end's dev dependencies (esbuild, jsdom for the view test), then its unit tests
+npm ci --prefix js --no-audit --no-fund --loglevel=error
 (cd js && node --test test/)
+# the committed bundle (litlora_widgets/static/) is exactly what js/ builds
+bash scripts/check_bundle.sh
 export PYTHONUNBUFFERED=1
 .venv/bin/python -m pytest -ra --timeout=1200 tests notebooks/*.ipynb --nbval-lax "$@"

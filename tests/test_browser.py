@@ -85,7 +85,8 @@ frames = np.concatenate([frames, frames[::-1], frames])  # 120 frames: Stop has 
 import torch
 torch.manual_seed(4)  # random weights: seed 4 gives a mid-sized first mask (~14k px) here
 predictor = load_predictor(checkpoint=None, image_size=256, device="cpu", quiet=True)
-app = LitLoraApp(Session(predictor, frames, lit=True, autosave=False))
+{lit_config}
+app = LitLoraApp(Session(predictor, frames, lit=True, autosave=False, lit_config=lit_config))
 
 _lock = threading.Lock()
 
@@ -106,11 +107,13 @@ def _dump():
         "tracked": {{o: sorted(s.tracked_frames(o)) for o in s.objects}},
         "busy": app.busy, "status": app.status, "error": app.error, "frame": app.frame,
         "mask_frame": app.mask_frame, "candidates": len(app.candidates), "prompts": app.prompts,
+        "notice": app.notice.get("text", ""), "timeline": app.timeline.get("rows", []),
     }}
     (OUT / "state.tmp").write_text(json.dumps(state))
     os.replace(OUT / "state.tmp", OUT / "state.json")
 
 app.observe(dump, names=["mask_bytes", "mask_frame", "prompts", "progress", "busy", "status",
+                         "notice", "timeline",
                          "candidates", "error", "objects", "training"])
 dump()
 app
@@ -136,6 +139,18 @@ def write_notebook(path: Path, src: str) -> None:
         "nbformat_minor": 5,
     }
     path.write_text(json.dumps(nb))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cpu_hog():
+    """``LITLORA_BROWSER_STRESS=N``: N busy-looping processes beside the tests (issue #12,
+    item 14: the tests wait on state, so they must pass with the CPU taken)."""
+    n = int(os.environ.get("LITLORA_BROWSER_STRESS", "0") or 0)
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    yield
+    for p in hogs:
+        p.kill()
+        p.wait()
 
 
 @pytest.fixture(scope="module")
@@ -186,11 +201,12 @@ def browser():
 class Notebook:
     """The running notebook: the page, the widget's locators and the kernel's state files."""
 
-    def __init__(self, page, out: Path, size: tuple[int, int] = VIDEO["size"]):
+    def __init__(self, page, out: Path, size: tuple[int, int] = VIDEO["size"], index: int = 0):
         self.page = page
         self.out = out
         self.size = size  # the video's (H, W)
-        self.root = page.locator(".litlora")
+        self.index = index  # which widget of the page
+        self.root = page.locator(".litlora").nth(index)
 
     def state(self) -> dict:
         try:
@@ -212,21 +228,41 @@ class Notebook:
         return wait_until(lambda: pred(self.data(name)), timeout, f"data-{name}")
 
     def client_xy(self, x: float, y: float) -> tuple[float, float]:
-        canvas = self.page.locator(".litlora canvas.ll-cursor")
+        """Page position of video pixel coordinates (x, y), from the FRAME canvas's box."""
+        canvas = self.root.locator("canvas.ll-layer-frame")
         canvas.scroll_into_view_if_needed()
         box = canvas.bounding_box()
         h, w = self.size
         return box["x"] + x / w * box["width"], box["y"] + y / h * box["height"]
 
-    def overlay_pixels(self, points: list[tuple[int, int]], layer: str = "mask") -> list:
+    def focus(self) -> None:
+        """Focus the widget (its first click only focuses: item 13)."""
+        self.root.locator(".ll-title").click()
+        wait_until(lambda: self.page.evaluate(
+            "i => document.querySelectorAll('.litlora')[i].contains(document.activeElement)",
+            self.index), 10, "the widget to take focus")  # fmt: skip
+
+    def overlay_pixels(self, points: list[tuple[float, float]], layer: str = "mask",
+                       css_offset: tuple[float, float] = (0, 0)) -> list:  # fmt: skip
+        """RGBA of a layer at video pixels (x, y) (+ an offset in CSS px): the points layer
+        has the on-screen resolution, the mask layer the video's."""
         return self.page.evaluate(
-            """([layer, pts]) => {
-                const c = document.querySelector(`.litlora canvas.ll-${layer}`);
+            """([i, layer, pts, [ox, oy]]) => {
+                const root = document.querySelectorAll('.litlora')[i];
+                const c = root.querySelector(`canvas.ll-layer-${layer}`);
+                const vw = root.querySelector('canvas.ll-layer-frame').width;
+                const s = c.width / vw;
+                const k = c.width / c.getBoundingClientRect().width;
                 const ctx = c.getContext('2d');
-                return pts.map(([x, y]) => Array.from(ctx.getImageData(x, y, 1, 1).data));
+                return pts.map(([x, y]) => Array.from(ctx.getImageData(
+                    Math.floor((x + 0.5) * s + ox * k), Math.floor((y + 0.5) * s + oy * k),
+                    1, 1).data));
             }""",
-            [layer, points],
+            [self.index, layer, points, list(css_offset)],
         )
+
+    def boxes(self, selector: str) -> list[dict]:
+        return [loc.bounding_box() for loc in self.root.locator(selector).all()]
 
     def shot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -235,11 +271,22 @@ class Notebook:
         return path
 
 
+def accept_dialogs(page) -> None:
+    """Under load JupyterLab may ask which kernel to start (its "Select Kernel" dialog, which
+    blocks every click): take its default (the notebook's Python 3) and say so in the log."""
+    dialog = page.locator(".jp-Dialog")
+    while dialog.count():
+        print("JupyterLab dialog:", dialog.first.inner_text().replace("\n", " | ")[:300])
+        dialog.first.locator(".jp-Dialog-button.jp-mod-accept").click(timeout=10_000)
+        dialog.first.wait_for(state="detached", timeout=10_000)
+
+
 def run_first_cell(page) -> None:
     """Shift+Enter in the first cell once the kernel is idle; again if it was dropped."""
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=90_000)
     prompt = page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first
     for _ in range(3):
+        accept_dialogs(page)
         page.locator(".jp-Notebook .jp-Cell .cm-content").first.click(timeout=60_000)
         page.keyboard.press("Shift+Enter")
         try:
@@ -251,12 +298,14 @@ def run_first_cell(page) -> None:
 
 
 def open_notebook(lab, browser, name: str, src: str | None = None, size=VIDEO["size"],
-                  viewport=(1280, 1000)):  # fmt: skip
+                  viewport=(1280, 1000), lit_config: str = "lit_config = None",
+                  widgets: int = 1, **fmt):  # fmt: skip
     """Write ``name``.ipynb, open it in JupyterLab, run its cell and wait for the first frame."""
     url, root = lab
     out = root / f"state-{name}"
     out.mkdir()
-    src = (src or NOTEBOOK_SETUP).format(tests=str(TESTS), out=str(out), video=VIDEO)
+    src = (src or NOTEBOOK_SETUP).format(tests=str(TESTS), out=str(out), video=VIDEO,
+                                         lit_config=lit_config, **fmt)  # fmt: skip
     write_notebook(root / f"{name}.ipynb", src)
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.on("console", lambda m: m.type == "error" and print("console:", m.text))
@@ -264,13 +313,15 @@ def open_notebook(lab, browser, name: str, src: str | None = None, size=VIDEO["s
     page.goto(f"{url}/lab/workspaces/{name}/tree/{name}.ipynb?reset")
     run_first_cell(page)
     try:
-        page.locator(".litlora canvas.ll-cursor").wait_for(timeout=180_000)
+        page.locator(".litlora canvas.ll-layer-cursor").first.wait_for(timeout=180_000)
     except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "setup_failed.png"))
         raise
+    page.locator(".litlora").nth(widgets - 1).wait_for(timeout=60_000)
     n = Notebook(page, out, size)
-    n.wait_data("drawn-frame", lambda v: v == "0", 60)
+    for i in range(widgets):
+        Notebook(page, out, size, i).wait_data("drawn-frame", lambda v: v == "0", 60)
     return n
 
 
@@ -281,7 +332,15 @@ def nb(lab, browser):
     n.page.close()
 
 
-def test_click_draws_the_mask_and_the_session_holds_it(nb):
+def test_first_click_only_focuses_then_click_draws_the_mask(nb):
+    # item 13: the click that focuses the widget (focus was in the cell editor) adds no point
+    nb.page.mouse.click(*nb.client_xy(*CLICK))
+    nb.wait_data("notice", lambda v: v and "focused" in v, 10)
+    assert nb.state()["events"] == [] and nb.data("busy") == ""
+    # buttons that cannot act yet are disabled (no object: nothing to propagate or export)
+    for sel in (".ll-prop-fwd", ".ll-step", ".ll-cand-btn", ".ll-undo", ".ll-stop"):
+        assert nb.root.locator(sel).is_disabled(), sel
+    assert nb.root.locator("[data-testid=frame-label]").inner_text() == "frame 0 / 119"
     # random weights: a click's mask is arbitrary (even empty); add clicks until it is not
     clicks = [CLICK, (CLICK[0] + 5, CLICK[1] + 5), (15.0, 25.0), (30.0, 40.0), (160.0, 90.0)]
     for i, (cx, cy) in enumerate(clicks):
@@ -316,9 +375,26 @@ def test_click_draws_the_mask_and_the_session_holds_it(nb):
         assert rgba[3] > 0 and np.abs(np.subtract(rgba[:3], color)).max() <= 3, (px_x, px_y, rgba)
     for rgba in px[len(on) :]:
         assert rgba[3] == 0
-    # the include point is drawn on the points layer at the click
-    assert nb.overlay_pixels([(cx, cy)], layer="points")[0][3] > 0
+    # the include point is drawn on the points layer at the click: its centre, and its fill
+    # in the object's colour 4 CSS px off the centre diagonally (clear of the white "+")
+    x0, y0 = clicks[i][0] - 0.5, clicks[i][1] - 0.5
+    assert nb.overlay_pixels([(x0, y0)], layer="points")[0][3] > 0
+    (dot,) = nb.overlay_pixels([(x0, y0)], layer="points", css_offset=(-4, -4))
+    assert dot[3] == 255 and np.abs(np.subtract(dot[:3], color)).max() <= 3, dot
     nb.shot("click")
+
+
+def test_right_click_excludes_without_the_jupyterlab_menu(nb):
+    before = nb.state()
+    n = len(before["prompts"])
+    x, y = 150.0, 120.0  # far from the square
+    nb.page.mouse.click(*nb.client_xy(x, y), button="right")
+    st = nb.wait_state(lambda s: len(s["prompts"]) == n + 1, 60, "the exclude point")
+    last = st["prompts"][-1]
+    assert last["label"] == 0 and abs(last["x"] - x) <= 1 and abs(last["y"] - y) <= 1
+    # JupyterLab's cell menu (a Lumino menu) never opened
+    assert nb.page.locator(".lm-Menu").count() == 0
+    nb.shot("right_click")
 
 
 def test_stop_cancels_a_running_propagation(nb):
@@ -333,7 +409,8 @@ def test_stop_cancels_a_running_propagation(nb):
     # masks stream in: the view follows the propagation while it runs
     nb.wait_data("kernel-frame", lambda v: v not in (None, "0"), 30)
     nb.page.locator(".litlora .ll-stop").click()
-    st = nb.wait_state(lambda s: s["busy"] == "", 30, "propagation to stop")
+    st = nb.wait_state(lambda s: s["busy"] == "" and "stopped" in s["status"], 30,
+                       "propagation to stop")  # fmt: skip
     done = len(next(iter(st["tracked"].values())))
     assert 3 <= done < 3 * VIDEO["num_frames"], done
     assert "stopped" in st["status"] and st["error"] == ""
@@ -341,28 +418,316 @@ def test_stop_cancels_a_running_propagation(nb):
     nb.shot("stopped")
 
 
-def test_correction_then_candidates_accepted_with_a_key(nb):
-    # frame 2 was tracked before Stop: a click there with LIT on is a correction that trains
+def test_timeline_shows_each_frame_and_jumps_on_click_and_drag(nb):
+    st = nb.state()
+    (obj,) = st["objects"]
+    tracked = st["tracked"][obj]
+    nb.wait_data("timeline", lambda v: v and v.startswith(f"{obj}:p"), 30)
+    row = nb.data("timeline").split(":", 1)[1]
+    assert len(row) == 3 * VIDEO["num_frames"]
+    assert {i for i, c in enumerate(row) if c != "."} == set(tracked)
+    timeline = nb.root.locator("canvas.ll-timeline")
+    box = timeline.bounding_box()
+    n = len(row)
+    color = st["objects"][obj]["color"]
+    # the prompt cell (frame 0, row 0) is drawn in the object's colour
+    px = nb.page.evaluate(
+        """() => {
+            const c = document.querySelector('.litlora canvas.ll-timeline');
+            const k = c.width / c.getBoundingClientRect().width;
+            const ctx = c.getContext('2d');
+            return Array.from(ctx.getImageData(Math.round(1 * k), Math.round(6 * k), 1, 1).data);
+        }"""
+    )
+    assert np.abs(np.subtract(px[:3], color)).max() <= 3 and px[3] == 255, px
+    x_of = lambda f: box["x"] + (f + 0.5) / n * box["width"]  # noqa: E731
+    ymid = box["y"] + box["height"] / 2
+    nb.page.mouse.click(x_of(5), ymid)
+    nb.wait_data("frame", lambda v: v == "5")
+    nb.page.mouse.move(x_of(2), ymid)
+    nb.page.mouse.down()
+    nb.page.mouse.move(x_of(6), ymid, steps=4)
+    nb.page.mouse.move(x_of(8), ymid, steps=4)
+    nb.page.mouse.up()
+    nb.wait_data("frame", lambda v: v == "8")
+    nb.wait_state(lambda s: s["frame"] == 8, 30, "the kernel to follow the timeline")
+    nb.shot("timeline")
+
+
+def test_correction_then_candidates_side_by_side_accepted_with_a_key(nb):
+    # frame 2 was tracked before Stop: a click there with LIT on is a correction that trains.
+    # An exclude point on the background: with these random weights it is a correction the
+    # expert learns (one that does not beat its start keeps no expert: Session semantics)
+    nb.focus()
     nb.page.keyboard.press("Home")
     nb.wait_data("frame", lambda v: v == "0")
     nb.page.keyboard.press("ArrowRight")
     nb.page.keyboard.press("ArrowRight")
     nb.wait_data("frame", lambda v: v == "2")
-    x, y = nb.client_xy(CLICK[0] + 12, CLICK[1])
-    nb.page.mouse.click(x, y)
-    nb.wait_state(lambda s: s["training"] == 1 and s["busy"] == "", 120, "the correction to train")
+    nb.page.mouse.click(*nb.client_xy(150.0, 120.0), button="right")
+    st = nb.wait_state(lambda s: s["training"] == 1 and s["busy"] == "", 120, "the training")
+    assert "expert 0 trained" in st["status"], st["status"]
+    nb.wait_data("busy", lambda v: v == "")
     nb.page.keyboard.press("ArrowRight")
     nb.wait_data("frame", lambda v: v == "3")
     nb.page.keyboard.press("c")
     nb.wait_data("candidates", lambda v: v not in (None, "0"), 60)
-    assert nb.page.locator(".litlora .ll-cand").count() >= 2
+    st = nb.wait_state(lambda s: s["candidates"] > 0, 30, "candidates in the kernel")
+    # exactly one card per candidate (plain SAM2 + 1 expert), each a zoomed crop with scores
+    assert st["candidates"] == 2
+    cards = nb.root.locator(".ll-cands .ll-cand")
+    assert cards.count() == 2 and nb.root.locator(".ll-cands canvas.ll-crop").count() == 2
+    texts = cards.all_inner_texts()
+    assert "SAM2" in texts[0] and "expert 0" in texts[1], texts
+    assert all("IoU" in t and "obj" in t for t in texts), texts
+    assert "2 candidates" in nb.root.locator(".ll-cands-title").inner_text()
+    crop = nb.root.locator(".ll-cands canvas.ll-crop").first.bounding_box()
+    assert crop["width"] >= 100, crop  # zoomed on the object, not a thumbnail of the frame
     nb.shot("candidates")
     nb.page.keyboard.press("2")
     st = nb.wait_state(lambda s: s["events"][-1:] == ["accept"] and s["candidates"] == 0, 60,
                        "the accept to reach the session")  # fmt: skip
     assert st["error"] == ""
     nb.wait_data("candidates", lambda v: v == "0")
+    assert nb.root.locator(".ll-cands .ll-cand").count() == 0
     nb.shot("accepted")
+
+
+def test_candidates_close_when_the_frame_changes_and_keys_do_nothing(nb):
+    nb.focus()
+    nb.page.keyboard.press("ArrowRight")
+    nb.wait_data("frame", lambda v: v == "4")
+    nb.page.keyboard.press("c")
+    nb.wait_data("candidates", lambda v: v not in (None, "0"), 60)
+    events = nb.wait_state(lambda s: s["candidates"] > 0, 30, "candidates")["events"]
+    nb.page.keyboard.press("ArrowRight")
+    nb.wait_data("candidates", lambda v: v == "0")
+    nb.wait_state(lambda s: s["candidates"] == 0 and s["frame"] == 5, 30, "the panel to close")
+    assert nb.root.locator(".ll-cands .ll-cand").count() == 0
+    nb.page.keyboard.press("1")  # no candidates shown: the key does nothing
+    nb.page.keyboard.press("ArrowLeft")  # a later state change to wait on
+    nb.wait_state(lambda s: s["frame"] == 4, 30, "the seek")
+    assert nb.state()["events"] == events
+
+
+def test_whole_tool_fits_a_laptop_screen_and_errors_do_not_move_the_canvas(nb):
+    nb.page.set_viewport_size({"width": 1366, "height": 768})
+    try:
+        nb.root.evaluate("el => el.scrollIntoView({block: 'start'})")
+        # wait for the layout to settle at the new size (a state, not a sleep)
+        wait_until(lambda: nb.root.evaluate(
+            "el => el.getBoundingClientRect().bottom <= window.innerHeight"), 20,
+            "the widget to fit the window")  # fmt: skip
+        for sel in (".ll-stage", ".ll-timeline", ".ll-nav", ".ll-actions", ".ll-feedback"):
+            box = nb.root.locator(sel).bounding_box()
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 768, (sel, box)
+        stage = nb.root.locator(".ll-stage").bounding_box()
+        nb.shot("laptop_1366x768")
+        # an error (no adapters saved yet) shows in the feedback line; the canvas stays put
+        nb.root.locator("button", has_text="Load adapters").click()
+        nb.wait_data("error", lambda v: v and "no adapter files" in v, 30)
+        assert nb.root.locator(".ll-stage").bounding_box() == stage
+        assert "no adapter files" in nb.root.locator(".ll-feedback").inner_text()
+        nb.shot("error_in_feedback")
+        nb.root.locator(".ll-err-close").click()
+        nb.wait_data("error", lambda v: v == "")
+    finally:
+        nb.page.set_viewport_size({"width": 1280, "height": 1000})
+
+
+def test_adapter_library_lists_saved_adapters_and_loads_one(nb):
+    nb.root.locator("button", has_text="Save adapters").click()
+    nb.wait_state(lambda s: s["status"].startswith("adapters saved to"), 60, "the save")
+    nb.root.locator("button", has_text="Load adapters").click()
+    rows = nb.root.locator(".ll-library .ll-adapter")
+    rows.first.wait_for(timeout=30_000)
+    assert rows.count() == 1 and rows.first.get_attribute("data-fits") == "true"
+    text = rows.first.inner_text()
+    assert "1 expert" in text and "object 1" in text and "fits this model" in text, text
+    nb.shot("adapter_library")
+    rows.first.locator("button", has_text="Load").click()
+    nb.wait_state(lambda s: s["status"].startswith("loaded 1 expert from"), 60, "the load")
+    nb.root.locator(".ll-library").wait_for(state="hidden", timeout=30_000)
+
+
+def test_several_objects_each_drawn_in_its_colour_keys_switch_and_hide(nb):
+    nb.focus()
+    nb.page.keyboard.press("Home")
+    nb.wait_data("frame", lambda v: v == "0")
+    nb.root.locator("button", has_text="+ object").click()
+    st = nb.wait_state(lambda s: len(s["objects"]) == 2, 30, "a second object")
+    nb.wait_data("busy", lambda v: v == "")
+    x, y = 250.0, 120.0
+    nb.page.mouse.click(*nb.client_xy(x, y))
+    st = nb.wait_state(
+        lambda s: (
+            any(p["obj_id"] == 2 for p in s["prompts"]) and s["mask_frame"] == 0 and s["busy"] == ""
+        ),
+        60,
+        "object 2's point",
+    )
+    colors = {int(o): v["color"] for o, v in st["objects"].items()}
+    assert colors[1] != colors[2]
+    # the point is drawn in object 2's colour
+    (dot,) = nb.overlay_pixels([(x - 0.5, y - 0.5)], layer="points", css_offset=(-4, -4))
+    assert np.abs(np.subtract(dot[:3], colors[2])).max() <= 3, dot
+    # masks: where exactly one object is, the mask layer shows that object's colour
+    nb.wait_data("mask-frame", lambda v: v == "0")
+    m1, m2 = (np.load(nb.out / f"mask_{o}.npy") for o in (1, 2))
+    rng = np.random.default_rng(1)
+    for only, obj in ((m1 & ~m2, 1), (m2, 2)):  # the higher id is drawn on top
+        ys, xs = np.nonzero(only)
+        pts = [(int(xs[i]), int(ys[i])) for i in rng.choice(len(xs), min(20, len(xs)), False)]
+        for p in nb.overlay_pixels(pts):
+            assert p[3] > 0 and np.abs(np.subtract(p[:3], colors[obj])).max() <= 3, (obj, p)
+    # ] / [ switch the selected object; H hides the masks and shows them again
+    assert nb.root.locator(".ll-obj.ll-selected").get_attribute("data-obj") == "2"
+    nb.page.keyboard.press("[")
+    wait_until(lambda: nb.root.locator(".ll-obj.ll-selected").get_attribute("data-obj") == "1",
+               10, "object 1 selected")  # fmt: skip
+    nb.page.keyboard.press("]")
+    wait_until(lambda: nb.root.locator(".ll-obj.ll-selected").get_attribute("data-obj") == "2",
+               10, "object 2 selected")  # fmt: skip
+    ys, xs = np.nonzero(m1 | m2)
+    probe = [(int(xs[0]), int(ys[0]))] if len(xs) else [(0, 0)]
+    nb.page.keyboard.press("h")
+    nb.wait_data("masks-hidden", lambda v: v == "true")
+    assert nb.overlay_pixels(probe)[0][3] == 0
+    nb.shot("masks_hidden")
+    nb.page.keyboard.press("h")
+    nb.wait_data("masks-hidden", lambda v: v == "false")
+    if len(xs):
+        assert nb.overlay_pixels(probe)[0][3] > 0
+    nb.shot("two_objects")
+
+
+# ---- geometry: overlays align with the frame at any size (item 11) ------------------------------
+GEOMETRY_SETUP = """\
+import json, os
+from pathlib import Path
+import numpy as np
+import torch
+from IPython.display import display
+from litlora_widgets import Session, load_predictor
+from litlora_widgets.widget import LitLoraApp
+
+OUT = Path({out!r})
+rng = np.random.default_rng(0)
+apps = {{}}
+for name, (h, w) in {sizes!r}.items():
+    torch.manual_seed(0)
+    predictor = load_predictor(checkpoint=None, image_size=256, device="cpu", quiet=True)
+    frames = rng.integers(0, 255, (3, h, w, 3), dtype=np.uint8)
+    app = LitLoraApp(Session(predictor, frames, lit=False, autosave=False))
+    (OUT / name).mkdir()
+
+    def dump(_=None, app=app, name=name):
+        st = {{"prompts": app.prompts, "busy": app.busy, "error": app.error, "events": [
+            e["kind"] for e in app.session.events]}}
+        (OUT / name / "state.tmp").write_text(json.dumps(st))
+        os.replace(OUT / name / "state.tmp", OUT / name / "state.json")
+
+    app.observe(dump, names=["prompts", "busy", "error"])
+    dump()
+    apps[name] = app
+    display(app)
+"""
+GEOMETRY = {"square": (200, 200), "wide": (90, 480)}
+
+
+@pytest.fixture(scope="module")
+def geometry(lab, browser):
+    first = open_notebook(lab, browser, "geometry", GEOMETRY_SETUP, widgets=len(GEOMETRY),
+                          sizes=GEOMETRY)  # fmt: skip
+    nbs = {name: Notebook(first.page, first.out / name, size, i)
+           for i, (name, size) in enumerate(GEOMETRY.items())}  # fmt: skip
+    yield nbs
+    first.page.close()
+
+
+@pytest.mark.parametrize("viewport", [(1366, 768), (900, 700), (1920, 1080)])
+def test_points_land_on_the_clicked_frame_pixel_at_any_size(geometry, viewport):
+    for name, nb in geometry.items():
+        nb.page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+        h, w = nb.size
+        # every layer has exactly the frame's box, and the box has the video's aspect
+        nb.root.scroll_into_view_if_needed()
+        wait_until(lambda nb=nb: len({json.dumps(b) for b in nb.boxes("canvas.ll-layer")}) == 1,
+                   20, "the layers to share one box")  # fmt: skip
+        (box,) = {json.dumps(b) for b in nb.boxes("canvas.ll-layer")}
+        box = json.loads(box)
+        stage = nb.root.locator(".ll-stage").bounding_box()
+        assert box == stage, (box, stage)
+        assert abs(box["width"] / box["height"] - w / h) <= 1.5 / min(box["height"], box["width"])
+        # no scrollbar: the tool is never wider than its cell
+        assert nb.root.evaluate("el => el.scrollWidth <= el.clientWidth"), name
+        nb.focus()
+        for x, y in [(w * 0.25 + 0.5, h * 0.3 + 0.5), (w - 3.5, h - 2.5), (2.5, 3.5)]:
+            n = len(nb.state().get("prompts", []))
+            nb.page.mouse.click(*nb.client_xy(x, y), button="right")
+            st = nb.wait_state(lambda s, n=n: len(s["prompts"]) == n + 1, 60, "the point")
+            p = st["prompts"][-1]
+            # video px per CSS px: one CSS px of mouse rounding is this many video px
+            tol = max(1.0, w / box["width"])
+            assert abs(p["x"] - x) <= tol and abs(p["y"] - y) <= tol, (name, viewport, p, x, y)
+            # the drawn point's centre pixel is on the points layer at that frame pixel
+            (px,) = nb.overlay_pixels([(int(x), int(y))], layer="points")
+            assert px[3] > 0, (name, viewport, x, y)
+        nb.shot(f"geometry_{name}_{viewport[0]}x{viewport[1]}")
+    nb.page.set_viewport_size({"width": 1280, "height": 1000})
+
+
+# ---- busy: keys and clicks while training (item 4) -----------------------------------------------
+BUSY_LIT = """\
+from dataclasses import replace
+from litlora_widgets.build_sam import default_lit_config
+lit_config = replace(default_lit_config(predictor), init_epochs=100000, min_epochs=100000)"""
+
+
+def test_presses_while_training_are_refused_never_replayed(lab, browser):
+    nb = open_notebook(lab, browser, "busy", lit_config=BUSY_LIT)
+    try:
+        nb.focus()
+        nb.page.mouse.click(*nb.client_xy(*CLICK))
+        nb.wait_state(lambda s: s["events"] == ["add_points"] and s["busy"] == "", 60, "prompt")
+        nb.page.keyboard.press("s")  # track frame 1
+        nb.wait_state(lambda s: len(next(iter(s["tracked"].values()))) == 2 and s["busy"] == ""
+                      and s["frame"] == 1, 60, "the step")  # fmt: skip
+        nb.wait_data("frame", lambda v: v == "1")
+        nb.page.mouse.click(*nb.client_xy(CLICK[0] + 10, CLICK[1]))  # a correction: trains
+        nb.wait_data("busy", lambda v: v == "training", 60)
+        label = nb.root.locator("[data-testid=progress]")
+        wait_until(lambda: "epoch" in label.inner_text() and "s left" in label.inner_text(), 60,
+                   "training progress")  # fmt: skip
+        text = label.inner_text()
+        assert "of ≤ 100000" in text, text
+        nb.shot("training_progress")
+        assert nb.root.locator(".ll-prop-fwd").is_disabled()
+        assert nb.root.locator(".ll-stop").is_enabled()
+        # while busy: keys and clicks are refused with a message...
+        nb.page.keyboard.press("p")
+        nb.wait_data("notice", lambda v: v and v.startswith("busy: training, propagate ignored"))
+        nb.page.keyboard.press("c")
+        nb.wait_data("notice", lambda v: v and "candidates ignored" in v)
+        nb.page.mouse.click(*nb.client_xy(60.0, 60.0))
+        nb.wait_data("notice", lambda v: v and "click ignored" in v)
+        assert "ignored" in nb.root.locator(".ll-feedback").inner_text()
+        nb.shot("busy_refused")
+        # ...navigation stays live
+        nb.page.keyboard.press("ArrowRight")
+        nb.page.keyboard.press("ArrowRight")
+        nb.wait_data("frame", lambda v: v == "3")
+        nb.wait_state(lambda s: s["frame"] == 3, 30, "the kernel to follow navigation")
+        # Stop cancels the training; nothing pressed meanwhile runs afterwards
+        nb.root.locator(".ll-stop").click()
+        st = nb.wait_state(lambda s: s["busy"] == "" and "cancelled" in s["status"], 60, "Stop")
+        assert st["error"] == "" and st["candidates"] == 0
+        assert st["events"] == ["add_points", "correction"], st["events"]
+        assert sorted(next(iter(st["tracked"].values()))) == [0, 1]  # no propagation ran
+        assert st["frame"] == 3
+        nb.shot("busy_cancelled")
+    finally:
+        nb.page.close()
 
 
 # ---- the embedded model, as a newcomer meets it ---------------------------------------------
@@ -380,6 +745,7 @@ def dump(_=None):
         s = app.session
         state = {{
             "model": s.model_name, "busy": app.busy, "error": app.error, "frame": app.frame,
+            "notice": app.notice.get("text", ""), "status": app.status,
             "training": len(s.training_log), "candidates": len(app.candidates),
             "tracked": sum(len(s.tracked_frames(o)) for o in s.objects),
             "iou": {{str(t): v for o in s.objects for t, v in s.reference_iou(o).items()}},
@@ -387,7 +753,8 @@ def dump(_=None):
         (OUT / "state.tmp").write_text(json.dumps(state))
         os.replace(OUT / "state.tmp", OUT / "state.json")
 
-app.observe(dump, names=["mask_bytes", "busy", "candidates", "error", "training", "frame"])
+app.observe(dump, names=["mask_bytes", "busy", "candidates", "error", "training", "frame",
+                         "notice", "status"])
 dump()
 app
 """
@@ -411,7 +778,9 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
     n = open_notebook(lab, browser, "embedded", EMBEDDED_SETUP, size=gt.shape[1:],
                       viewport=(1100, 1500))  # fmt: skip
     try:
+        assert n.root.locator(".ll-model-notice").is_hidden()  # its own demo clip
         assert n.wait_state(lambda s: "model" in s, 30, "the kernel")["model"] == "litlora-tiny"
+        n.focus()
         n.page.mouse.click(*n.client_xy(*center_click(gt[0])))
         st = n.wait_state(lambda s: "0" in s["iou"] and s["busy"] == "", 60, "the click")
         n.page.locator(".litlora .ll-prop-fwd").click()
@@ -422,21 +791,52 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
         assert np.mean(list(later.values())) > EMBEDDED_TRACK_MIN, later
         # correct the worst tracked frame (before the last) with a click at the object's centre
         worst = min((t for t in later if t < DEMO_CLIP["num_frames"] - 1), key=later.get)
+        # the browser's state, not only the kernel's: the last frame the propagation moved to
+        # must have arrived before Home, or it would move the view after the keys
+        n.wait_data("busy", lambda v: v == "")
         n.page.keyboard.press("Home")
         for _ in range(worst):
             n.page.keyboard.press("ArrowRight")
         n.wait_data("frame", lambda v: v == str(worst))
+        # once in 5 stressed runs the focus had left the widget here (cause not found), and
+        # the click only focused it (item 13's rule): make sure it has the focus
+        n.focus()
         n.page.mouse.click(*n.client_xy(*center_click(gt[worst])))
         n.wait_state(lambda s: s["training"] == 1 and s["busy"] == "", 120, "the correction")
+        n.wait_data("busy", lambda v: v == "")
         n.page.keyboard.press("ArrowRight")
         n.wait_data("frame", lambda v: v == str(worst + 1))
         n.page.keyboard.press("c")
         n.wait_data("candidates", lambda v: v not in (None, "0"), 60)
-        assert n.page.locator(".litlora .ll-cand").count() >= 2
+        st = n.wait_state(lambda s: s["candidates"] > 0, 30, "candidates in the kernel")
+        assert n.root.locator(".ll-cands .ll-cand").count() == st["candidates"] == 2
         n.shot("embedded")
         if os.environ.get("LITLORA_UPDATE_SCREENSHOT"):  # the README's picture, on request only
             (ROOT / "docs").mkdir(exist_ok=True)
             n.root.screenshot(path=str(ROOT / "docs" / "widget.png"))
+    finally:
+        n.page.close()
+
+
+NOTICE_SETUP = """\
+import numpy as np
+from litlora_widgets import annotate
+rng = np.random.default_rng(0)
+frames = rng.integers(0, 255, (3, 120, 160, 3), dtype=np.uint8)  # not a synthetic demo clip
+app = annotate(frames, autosave=False)  # the embedded model
+app
+"""
+
+
+@pytest.mark.skipif(not TINY_WEIGHTS.is_file(), reason=f"no embedded weights at {TINY_WEIGHTS}")
+def test_embedded_model_on_another_video_says_so(lab, browser):
+    n = open_notebook(lab, browser, "notice", NOTICE_SETUP, size=(120, 160))
+    try:
+        note = n.root.locator(".ll-model-notice")
+        note.wait_for(state="visible", timeout=30_000)
+        text = note.inner_text()
+        assert "trained on synthetic videos only" in text and "load_predictor(" in text, text
+        n.shot("model_notice")
     finally:
         n.page.close()
 
@@ -518,7 +918,8 @@ def test_static_html_export_shows_the_overlay(predictor, browser, tmp_path):
         pts = [(int(xs[i]), int(ys[i])) for i in range(0, len(xs), max(1, len(xs) // 20))]
         px = page.evaluate(
             """(pts) => {
-                const ctx = document.querySelector('.litlora canvas.ll-mask').getContext('2d');
+                const c = document.querySelector('.litlora canvas.ll-layer-mask');
+                const ctx = c.getContext('2d');
                 return pts.map(([x, y]) => Array.from(ctx.getImageData(x, y, 1, 1).data));
             }""",
             pts,

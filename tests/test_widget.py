@@ -17,6 +17,7 @@ from litlora_widgets import _widget_private as W
 from litlora_widgets.errors import InputError
 from litlora_widgets.session import Session
 from litlora_widgets.widget import LitLoraApp, annotate
+from litlora_widgets.widget import events as E
 
 
 def decode_lmr1(data: bytes) -> np.ndarray:
@@ -119,7 +120,7 @@ def test_click_starts_an_object_and_publishes_its_mask(app):
     assert app.mask_frame == 0
     np.testing.assert_array_equal(decode_lmr1(app.mask_bytes), s.mask(0, 1).astype(np.uint8))
     assert app.prompts_frame == 0
-    assert app.prompts == [{"obj": 1, "kind": "point", "x": 20.5, "y": 30.25, "label": 1}]
+    assert app.prompts == [{"obj_id": 1, "kind": "point", "x": 20.5, "y": 30.25, "label": 1}]
     assert app.can_undo
     assert app._ctl.timings["total"] >= app._ctl.timings["engine"] > 0
 
@@ -128,8 +129,8 @@ def test_events_apply_in_order_on_one_worker(app):
     s = app.session
     app.dispatch({"type": "click", "frame": 0, "x": 20, "y": 30, "label": 1})
     app.dispatch({"type": "add_object", "name": "second"})
-    app.dispatch({"type": "box", "frame": 2, "obj": 2, "box": [50, 20, 80, 50]})
-    app.dispatch({"type": "click", "frame": 0, "obj": 1, "x": 70, "y": 70, "label": 0})
+    app.dispatch({"type": "box", "frame": 2, "obj_id": 2, "box": [50, 20, 80, 50]})
+    app.dispatch({"type": "click", "frame": 0, "obj_id": 1, "x": 70, "y": 70, "label": 0})
     assert app.wait(120)
     assert app.error == ""
     assert [(e["kind"], e["obj_id"]) for e in s.events] == [
@@ -213,7 +214,7 @@ def test_correction_trains_then_candidates_accept_by_index(app):
 def test_undo_redo_and_object_edits(app):
     s = app.session
     click(app, 0, 20, 30)
-    app.dispatch({"type": "rename", "obj": 1, "name": "square"})
+    app.dispatch({"type": "rename", "obj_id": 1, "name": "square"})
     app.dispatch({"type": "undo"})
     app.dispatch({"type": "undo"})
     assert app.wait(60)
@@ -223,7 +224,7 @@ def test_undo_redo_and_object_edits(app):
     app.dispatch({"type": "redo"})
     assert app.wait(60)
     assert len(app.prompts) == 1 and app.mask_epoch == epoch + 1
-    app.dispatch({"type": "remove_object", "obj": 1})
+    app.dispatch({"type": "remove_object", "obj_id": 1})
     assert app.wait(60)
     assert app.objects == [] and app.selected == 0 and app.mask_bytes == b""
 
@@ -254,11 +255,25 @@ def test_exports_write_next_to_the_notebook(app, tmp_path):
         app.dispatch({"type": "export", "format": fmt})
     assert app.wait(60)
     assert app.error == ""
-    assert json.loads((tmp_path / "out" / "array_masks.json").read_text())["annotations"]
-    assert list((tmp_path / "out" / "array_davis").glob("*.png"))
+    (coco,) = (tmp_path / "out").glob("array_masks_*.json")  # video name + time stamp
+    assert json.loads(coco.read_text())["annotations"]
+    (davis,) = (tmp_path / "out").glob("array_davis_*")
+    assert list(davis.glob("*.png"))
+    app.dispatch({"type": "export", "format": "coco"})  # again: a second file, never overwritten
+    assert app.wait(60) and app.error == ""
+    assert len(list((tmp_path / "out").glob("array_masks_*.json"))) == 2
+    assert coco.read_text() and app.last_export.startswith("COCO JSON written to")
     app.dispatch({"type": "export", "format": "save_adapters"})  # no experts yet
     assert app.wait(30)
-    assert "no" in app.error and "experts" in app.error
+    assert "no experts" in app.error and "Error" not in app.error  # the user's words
+
+
+def test_export_with_nothing_to_export_says_so(app, tmp_path):
+    app.export_dir = str(tmp_path / "out")
+    app.dispatch({"type": "export", "format": "coco"})
+    assert app.wait(30)
+    assert app.error == "export: nothing to export yet: click on the video to segment an object"
+    assert not (tmp_path / "out").exists()
 
 
 def test_static_html_export(app, tmp_path):
@@ -276,7 +291,9 @@ def test_annotate_defaults_to_the_synthetic_clip_with_reference(predictor):
         click(app, 0, 128, 128)
         assert app.error == ""
         (series,) = app.curves["iou"]
-        assert series["obj"] == 1 and series["points"][0][0] == 0  # IoU against ground truth
+        assert series["obj_id"] == 1 and series["points"][0][0] == 0  # IoU against ground truth
+        assert app.curves["iou_label"] == "IoU per frame vs ground truth"
+        assert app.model_notice == ""  # the embedded model on its own demo clip
     finally:
         app.close()
 
@@ -318,3 +335,240 @@ def test_annotate_resume_continues_the_autosaved_session(predictor):
     for app in (again, fresh):
         app.close()
         app.session.close()
+
+
+# ---- issue #12: the event protocol, busy rule, keyframes, timeline, progress ----------------
+def test_event_names_are_shared_with_the_js():
+    from pathlib import Path
+
+    src = (Path(__file__).parents[1] / "js" / "src" / "events.js").read_text()
+    import re
+
+    table = dict(re.findall(r"^\s+([A-Z_]+): \"([a-z_]+)\",$", src, re.M))
+    assert sorted(table.values()) == E.WIRE_EVENTS
+    nav = re.search(r"NAVIGATION = \[([^\]]*)\]", src).group(1)
+    assert sorted(re.findall(r"EVENTS\.([A-Z_]+)", nav)) == sorted(
+        k for k, v in table.items() if E.EVENTS[v].navigation
+    )
+
+
+def test_events_parse_to_one_typed_definition_each():
+    ev = E.parse({"type": "click", "frame": "3", "x": 1, "y": 2.5, "obj": 2})  # old "obj" name
+    assert ev == E.Click(frame=3, x=1.0, y=2.5, label=1, obj_id=2) and ev.on_frame == 3
+    assert E.parse({"type": "undo"}).on_frame is None
+    with pytest.raises(InputError, match="click: needs a frame"):
+        E.parse({"type": "click", "x": 1, "y": 1})
+    with pytest.raises(InputError, match="unknown widget event 'zap'"):
+        E.parse({"type": "zap"})
+    with pytest.raises(InputError, match="label must be 1"):
+        E.parse({"type": "click", "frame": 0, "x": 1, "y": 1, "label": 7})
+
+
+def test_a_click_on_a_frame_sam2_never_tracked_is_a_keyframe_prompt(app):
+    s = app.session
+    click(app, 0, 20, 30)
+    app.dispatch({"type": "step"})  # tracks frame 1 only
+    assert app.wait(120) and s.tracked_frames(1) == {0, 1}
+    click(app, 4, 70, 30)  # never tracked: a prompt (keyframe), no training
+    assert app.error == ""
+    assert [e["kind"] for e in s.events] == ["add_points", "add_points"]
+    assert s.training_log == [] and "keyframe" in app.status and "frame 4" in app.status
+    click(app, 1, 40, 30)  # tracked by SAM2: a correction that trains
+    assert [e["kind"] for e in s.events][-1] == "correction" and len(s.training_log) == 1
+
+
+def test_ui_events_while_busy_are_refused_never_replayed(predictor):
+    frames, _ = moving_square_clip(num_frames=24)
+    app = LitLoraApp(Session(predictor, frames, lit=False, autosave=False))
+    notices = []
+    app.observe(lambda ch: notices.append(ch["new"].get("text", "")), names="notice")
+    try:
+        click(app, 0, 20, 30)
+        app.dispatch({"type": "propagate", "direction": "forward"})
+        deadline = time.time() + 60
+        while app.busy == "" and time.time() < deadline:
+            time.sleep(0.01)
+        assert app.busy.startswith("propagating")
+        ctl = app._ctl
+        # from the browser while busy: refused at once, with a message
+        ctl.handle({"type": "candidates", "frame": app.frame, "obj_id": 1}, from_ui=True)
+        ctl.handle({"type": "click", "frame": app.frame, "x": 5, "y": 5}, from_ui=True)
+        ctl.handle({"type": "seek", "frame": 2}, from_ui=True)  # navigation stays live
+        assert app.frame == 2
+        assert notices[:2] == [
+            "busy: propagating forward, candidates ignored (■ Stop cancels)",
+            "busy: propagating forward, click ignored (■ Stop cancels)",
+        ]
+        app.stop()
+        assert app.wait(60) and app.busy == ""
+        assert [e["kind"] for e in app.session.events] == ["add_points"]
+        assert app.candidates == []
+        # idle, but made on another frame than the one shown: refused, not applied there
+        app.frame = 3
+        ctl.handle({"type": "click", "frame": 5, "x": 5, "y": 5}, from_ui=True)
+        assert app.wait(30) and notices[-1] == "click on frame 5 ignored: frame 3 is shown"
+        assert [e["kind"] for e in app.session.events] == ["add_points"]
+    finally:
+        app.close()
+
+
+def test_queued_click_is_dropped_when_the_user_moved_on(app):
+    # a short click queued behind another runs only if its frame is still the one shown
+    click(app, 0, 20, 30)
+    gate = threading.Event()
+    app._ctl.worker.submit("hold", gate.wait)
+    app._ctl.handle({"type": "click", "frame": 0, "x": 22, "y": 31}, from_ui=True)  # queued
+    app.frame = 1
+    gate.set()
+    assert app.wait(60)
+    assert [e["kind"] for e in app.session.events] == ["add_points"]
+    assert app.notice["text"] == "click made on frame 0 dropped: frame 1 is shown"
+
+
+def test_timeline_rows_mark_prompts_tracked_corrections(app):
+    click(app, 0, 20, 30)
+    app.dispatch({"type": "propagate", "direction": "forward"})
+    assert app.wait(120)
+    (row,) = app.timeline["rows"]
+    assert row["obj_id"] == 1 and len(row["codes"]) == 6
+    assert row["codes"][0] == "p" and set(row["codes"][1:]) <= {"t", "u", "0"}
+    click(app, 3, 40, 30)  # a correction
+    assert app.timeline["rows"][0]["codes"][3] == "c"
+
+
+def test_training_shows_epoch_of_total_and_time_left(app):
+    seen = []
+    app.observe(lambda ch: ch["new"] and seen.append(dict(ch["new"])), names="training")
+    click(app, 0, 20, 30)
+    app.dispatch({"type": "propagate", "direction": "forward"})
+    click(app, 3, 40, 30)
+    assert app.error == "" and app.training == {}
+    live = [t for t in seen if t.get("epoch")]
+    assert live, seen
+    cfg = app.session.lit_config
+    assert all(t["max_epochs"] >= t["epoch"] for t in live)
+    assert live[0]["max_epochs"] == cfg.init_epochs  # no expert yet: a new one, init epochs
+    assert all(t["seconds_left"] is not None and t["seconds_left"] >= 0 for t in live)
+    assert "trained in" in app.status and "frame 3" in app.status
+
+
+def test_one_candidate_grammar_and_keys(app):
+    app.session.lit_enabled = False
+    click(app, 0, 20, 30)
+    app.dispatch({"type": "candidates", "frame": 0})
+    assert app.wait(60) and app.error == ""
+    assert len(app.candidates) == 1
+    assert app.status == "1 candidate on frame 0: key 1 accepts, Esc rejects"
+    c = app.candidates[0]
+    assert c["area"] == int(app.session.mask(0, 1).sum()) and c["expert"] is None
+    assert c["absent"] == (c["area"] == 0 or (c["obj_score"] or 0) < 0)
+    app.frame = 1  # the panel closes when the frame changes
+    assert app.candidates == [] and app.candidates_frame == -1
+
+
+def test_embedded_model_on_a_real_video_says_it_was_trained_on_synthetic_clips():
+    from litlora_widgets.widget.app import OFFICIAL_WEIGHTS_LINE, model_notice
+
+    note = model_notice("litlora-tiny", demo=False)
+    assert "synthetic videos only" in note and OFFICIAL_WEIGHTS_LINE in note
+    assert model_notice("litlora-tiny", demo=True) == ""  # its own demo clip
+    assert model_notice("sam2.1_hiera_t", demo=False) == ""
+
+
+def test_undo_names_what_it_undid_in_user_words(app):
+    click(app, 0, 20, 30)
+    app.dispatch({"type": "undo"})
+    assert app.wait(60)
+    assert app.status == "undo: points on frame 0"
+    app.dispatch({"type": "redo"})
+    assert app.wait(60)
+    assert app.status == "redo: points on frame 0"
+    app.dispatch({"type": "accept", "index": 0})
+    assert app.wait(30)
+    assert app.error == "accept: no candidates to accept: press Candidates first"
+
+
+def test_adapter_library_lists_files_with_metadata_and_fit(app, tmp_path):
+    app.export_dir = str(tmp_path)
+    app.dispatch({"type": "list_adapters"})
+    assert app.wait(30)
+    assert app.error == f"load adapters: no adapter files in {tmp_path}: save adapters first"
+    click(app, 0, 20, 30)
+    app.dispatch({"type": "propagate", "direction": "forward"})
+    click(app, 3, 40, 30)  # trains expert 0
+    app.dispatch({"type": "export", "format": "save_adapters"})
+    assert app.wait(60) and app.error == ""
+    time.sleep(0.01)  # a later mtime for the junk file (listed newest first)
+    (tmp_path / "junk.safetensors").write_bytes(b"not a safetensors file")
+    app.dispatch({"type": "list_adapters"})
+    assert app.wait(30) and app.error == ""
+    rows = app.adapters["rows"]
+    assert [r["fits"] for r in rows] == [False, True]
+    junk, good = rows
+    assert junk["why"] == "not a readable safetensors file"
+    assert good["video"] == "array" and good["object"] == "object 1"
+    assert good["num_experts"] == 1 and good["model"] == app.session.model_name
+    assert app.status == f"2 adapter files in {tmp_path}, 1 fit this model: pick one to load"
+    app.dispatch({"type": "export", "format": "load_adapters", "path": good["path"]})
+    assert app.wait(60) and app.error == ""
+    assert app.status.startswith("loaded 1 expert from") and app.adapters == {}
+    assert app.session.experts(1).num_experts == 2
+
+
+def test_stop_arriving_as_the_task_ends_keeps_its_outcome(app):
+    # the race the stressed browser run hit: the task published "... stopped after N frames"
+    # (busy "") but the worker had not yet cleared its label when Stop arrived
+    app.status = "propagating forward: stopped after 3 frames"
+    app._ctl.worker.running = "propagate"
+    app.stop()
+    app._ctl.worker.running = None
+    assert app.status == "propagating forward: stopped after 3 frames"
+
+
+def test_errors_are_worded_for_the_user():
+    from litlora_widgets.errors import AdapterError, TrainingError
+    from litlora_widgets.widget.controller import describe
+
+    assert describe(
+        AdapterError("cannot load adapters from x: they were trained on another SAM2 model")
+    ) == ("cannot load adapters from x: they were trained on another SAM2 model")
+    assert describe(TrainingError("training diverged")) == "training diverged"
+    assert describe(RuntimeError("boom")) == "unexpected error (RuntimeError): boom"
+
+
+def test_timeline_codes_from_frame_states():
+    from litlora_widgets.widget.state import FrameState, timeline_row
+
+    nan = float("nan")
+    states = {
+        0: FrameState(0, "prompt", 50, nan, nan),
+        1: FrameState(1, "tracked", 40, 0.9, 3.0),
+        2: FrameState(2, "tracked", 40, 0.3, 3.0),  # SAM2 unsure: low predicted IoU
+        3: FrameState(3, "tracked", 40, 0.9, -1.0),  # a mask although the object score says absent
+        4: FrameState(4, "tracked", 0, 0.9, -5.0),  # absent
+        5: FrameState(5, "correction", 45, nan, nan),
+        6: FrameState(6, "accept", 0, nan, nan),
+        9: FrameState(9, "tracked", 10, nan, nan),  # scores unknown: plain tracked
+    }
+    assert timeline_row(states, 10) == "ptuu0ca..t"
+    assert timeline_row(states, 3) == "ptu"
+
+
+def test_the_demo_clip_passed_as_an_array_is_recognised():
+    from litlora_widgets.datasets import demo_clip
+    from litlora_widgets.widget.app import is_demo_clip
+
+    frames, _ = demo_clip()
+    assert is_demo_clip(frames) and not is_demo_clip(frames[::-1].copy())
+    assert not is_demo_clip("clip.mp4")
+
+
+def test_busy_is_published_last(app):
+    # an observer that sees the task end sees its outcome already in place
+    seen = []
+    app.observe(lambda ch: seen.append(app.status), names="busy")
+    app._ctl.set_traits(busy="", status="done: 3 frames", progress={})
+    app._ctl.set_traits(status="working", busy="tracking")
+    assert seen == ["working"] or seen == ["done: 3 frames", "working"]
+    app._ctl.set_traits(busy="", status="tracking: done after 3 frames")
+    assert seen[-1] == "tracking: done after 3 frames"

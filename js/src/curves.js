@@ -1,8 +1,8 @@
 // Live curves drawn on small canvases from the `curves` trait (no plotting library):
-//   iou:      [{obj, points: [[frame, iou], ...]}]   per-frame IoU against the reference
-//   training: [{expert, new_expert, frame, obj, losses: [...], ious: [...], train_iou}]
+//   iou:      [{obj_id, points: [[frame, iou], ...]}]   per-frame IoU against the reference
+//   training: [{expert, new_expert, frame, obj, losses: [...], ious: [...], train_iou}] (obj_id)
 //   live:     {expert, losses: [...], ious: [...]} while a correction trains, else null
-//   marks:    [{kind: "correction" | "accept" | "prompt", frame, obj}]
+//   marks:    [{kind: "correction" | "accept" | "prompt", frame, obj_id}]
 
 import { rgba } from "./colors.js";
 
@@ -44,7 +44,7 @@ function polyline(ctx, pts, sx, sy) {
 /** Per-frame IoU per object, timeline marks below, playhead at `frame`. */
 export function drawIouChart(canvas, curves, { numFrames, frame, colors }) {
   const { ctx, w, h } = setup(canvas);
-  const pad = 6;
+  const pad = 18;
   const markH = 10;
   const sx = scale(0, Math.max(1, numFrames - 1), pad, w - pad);
   const sy = scale(0, 1, h - markH - 4, 12);
@@ -52,10 +52,17 @@ export function drawIouChart(canvas, curves, { numFrames, frame, colors }) {
   ctx.lineWidth = 1;
   for (const v of [0, 0.5, 1]) polyline(ctx, [[0, v], [numFrames - 1, v]], sx, sy);
   ctx.fillStyle = "rgba(128,128,128,0.9)";
-  ctx.fillText("IoU per frame", pad, 10);
+  ctx.fillText(curves?.iou_label ?? "IoU per frame", pad + 14, 10);
+  // axes: IoU 0 / 0.5 / 1 on the left, first and last frame at the bottom
+  ctx.textAlign = "left";
+  for (const v of [0, 0.5, 1]) ctx.fillText(String(v), 1, sy(v) + 3);
+  ctx.fillText("0", sx(0), h - 1);
+  ctx.textAlign = "right";
+  ctx.fillText(String(Math.max(0, numFrames - 1)), w - 1, h - 1);
+  ctx.textAlign = "left";
   for (const series of curves?.iou ?? []) {
     const pts = [...series.points].sort((a, b) => a[0] - b[0]);
-    const col = colors.get(series.obj) ?? [80, 80, 80];
+    const col = colors.get(series.obj_id) ?? [80, 80, 80];
     ctx.strokeStyle = rgba(col, 1);
     ctx.fillStyle = rgba(col, 1);
     ctx.lineWidth = 1.5;
@@ -85,13 +92,13 @@ export function drawTrainingChart(canvas, curves) {
   const pad = 6;
   const split = Math.round(w * 0.7);
   ctx.fillStyle = "rgba(128,128,128,0.9)";
-  const title = live ? `training expert ${live.expert ?? "?"}…` : cur ? "last correction" : "no training yet";
+  const title = live ? "training…" : cur ? "last correction" : "no training yet";
   ctx.fillText(title, pad, 10);
   ctx.fillText("per correction", split + pad, 10);
   if (cur && cur.ious?.length) {
     const n = Math.max(cur.ious.length, cur.losses?.length ?? 0);
     const sx = scale(0, Math.max(1, n - 1), pad, split - pad);
-    const sy = scale(0, 1, h - 4, 14);
+    const sy = scale(0, 1, h - 14, 14);
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = "rgb(40,170,60)";
     polyline(ctx, cur.ious.map((v, i) => [i, v]), sx, sy);
@@ -101,8 +108,16 @@ export function drawTrainingChart(canvas, curves) {
     polyline(ctx, (cur.losses ?? []).map((v, i) => [i, v / maxLoss]), sx, sy);
     ctx.setLineDash([]);
     ctx.fillStyle = "rgba(128,128,128,0.9)";
-    const lastIou = cur.ious[cur.ious.length - 1];
-    ctx.fillText(`IoU ${lastIou.toFixed(2)} · ${n} ep`, split - 80, h - 6);
+    // the IoU the status line reports (train_iou, after training) once the run is done
+    const lastIou = live ? cur.ious[cur.ious.length - 1] : (cur.train_iou ?? cur.ious[cur.ious.length - 1]);
+    // legend on the bottom line, under the curves
+    ctx.clearRect(0, h - 11, split, 11);
+    ctx.fillStyle = "rgb(40,170,60)";
+    ctx.fillText(`— IoU ${lastIou === null ? "–" : lastIou.toFixed(2)}`, pad, h - 2);
+    ctx.fillStyle = "rgb(230,120,30)";
+    ctx.fillText(`- - loss (÷ ${maxLoss.toPrecision(2)})`, pad + 62, h - 2);
+    ctx.fillStyle = "rgba(128,128,128,0.9)";
+    ctx.fillText(`· ${n} epoch${n === 1 ? "" : "s"}`, pad + 78, 10);
   }
   const sx2 = scale(0, Math.max(1, runs.length - 1), split + pad + 4, w - pad - 4);
   const sy2 = scale(0, 1, h - 4, 14);

@@ -2,8 +2,8 @@
 // action {type, ...} or null. The widget maps actions to UI changes and kernel events.
 
 export const HELP = [
-  ["Left click", "include point (selected object)"],
-  ["Right / Shift click", "exclude point"],
+  ["Left click", "include point (+) for the selected object"],
+  ["Right / Shift click", "exclude point (−)"],
   ["Drag", "box prompt"],
   ["← / →", "previous / next frame"],
   ["Shift + ← / →", "10 frames back / forward"],
@@ -12,7 +12,9 @@ export const HELP = [
   ["1 – 9", "accept candidate n"],
   ["Esc", "reject candidates / close help / cancel drag"],
   ["C", "show candidates for this frame"],
-  ["P", "propagate forward"],
+  ["P / Shift + P", "propagate forward / backward"],
+  ["[ / ]", "previous / next object"],
+  ["H", "hide / show masks"],
   ["S", "step one frame"],
   ["Ctrl + Z / Ctrl + Shift + Z", "undo / redo"],
   ["?", "this help"],
@@ -47,8 +49,16 @@ export function keyAction(ev, state = {}) {
     case "C":
       return { type: "candidates" };
     case "p":
-    case "P":
       return { type: "propagate", direction: "forward" };
+    case "P":
+      return { type: "propagate", direction: ev.shiftKey ? "backward" : "forward" };
+    case "[":
+      return { type: "selectObject", delta: -1 };
+    case "]":
+      return { type: "selectObject", delta: 1 };
+    case "h":
+    case "H":
+      return { type: "toggleMasks" };
     case "s":
     case "S":
       return { type: "step" };

@@ -1,52 +1,53 @@
-// LitLoraApp front end (anywidget). One view = stacked canvases (frame, masks, candidates,
-// points, cursor) plus controls. All state that matters lives in the kernel's traits; this
-// view keeps only caches (decoded frames and masks) and transient UI state (drag, help, play).
-// The kernel receives semantic events ({type: "click", frame, obj, x, y, label}, ...), never
-// mouse moves.
+// LitLoraApp front end (anywidget). One view = stacked canvases (frame, masks, candidate
+// highlight, points, cursor) in a box sized to fit, a timeline, controls and a feedback line.
+// All state that matters lives in the kernel's traits; this view keeps only caches (decoded
+// frames and masks) and transient UI state (drag, help, play, hidden masks).
+// The kernel receives the semantic events of events.js ({type: "click", frame, obj_id, x, y,
+// label}, ...), never mouse moves; while it is busy only navigation goes out (transport.js).
+//
+// Modules: transport (kernel I/O, busy gate), layout (fit), draw (frame, masks, points),
+// pointer (clicks, boxes, right-click), candidates (side-by-side crops), timeline, curves
+// (charts), keys (bindings), dom (helpers).
 
-import { boxFromCorners, clientToVideo, isDrag, pixelAt, videoPxPerCssPx } from "./coords.js";
-import { CANDIDATE_COLORS, colorTable, contrastText, rgba, toHex } from "./colors.js";
+import { CANDIDATE_COLORS, colorTable, toHex } from "./colors.js";
 import { LRUCache, prefetchPlan } from "./cache.js";
-import { decodeLabelMap, hitTestMasks, maskAnchor, renderLabelMap } from "./masks.js";
+import { decodeLabelMap } from "./masks.js";
 import { HELP, applySeek, keyAction } from "./keys.js";
-import { drawIouChart, drawTrainingChart, frameAtX } from "./curves.js";
+import { drawIouChart, drawTrainingChart } from "./curves.js";
+import { EVENTS } from "./events.js";
+import { Gate, Transport } from "./transport.js";
+import { fitBox, maxFrameHeight, visibleHeight } from "./layout.js";
+import { clearCanvas, drawFrame, drawMaskLayer, drawPoints, drawSingleMask } from "./draw.js";
+import { Pointer } from "./pointer.js";
+import { candidatePanel } from "./candidates.js";
+import { LEGEND, cellColor, drawTimeline, frameAtX as timelineFrameAt } from "./timeline.js";
+import { button, h } from "./dom.js";
+import { libraryPanel } from "./library.js";
 
-const LAYERS = ["frame", "mask", "cand", "points", "cursor"];
+const LAYERS = ["frame", "mask", "hover", "points", "cursor"];
 const FRAME_CACHE_BYTES = 400e6;
-
-function h(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null) e.setAttribute(k, v);
-  }
-  for (const c of children) e.append(c);
-  return e;
-}
-
-function button(label, title, onclick, cls = "") {
-  return h("button", { class: `ll-btn ${cls}`, title, type: "button", onclick }, label);
-}
+const NOTICE_MS = 5000;
 
 async function decodeJpeg(buf) {
   const blob = new Blob([buf], { type: "image/jpeg" });
   return createImageBitmap(blob);
 }
 
-class AppView {
+export class AppView {
   constructor(model, el) {
-    this.model = model;
+    this.t = new Transport(model);
+    this.gate = new Gate(this.t, (text) => this.showNotice(text));
     this.el = el;
     this.shown = model.get("frame");
     this.pending = new Set();
     this.playing = null;
-    this.drag = null;
     this.helpOpen = false;
+    this.masksHidden = false;
     this.localPrompts = [];
     this.cands = [];
     this.hoverCand = -1;
-    this.listeners = [];
+    this.notice = "";
+    this.noticeTimer = null;
     this.build();
     this.resetCaches();
     this.bindModel();
@@ -54,59 +55,63 @@ class AppView {
     this.requestFrames();
   }
 
+  get model() {
+    return this.t.model;
+  }
+
   // ---- kernel I/O ------------------------------------------------------------------------
-  send(msg) {
-    try {
-      this.model.send(msg);
-    } catch (err) {
-      console.warn("litlora: no kernel to send to", msg, err);
-    }
-  }
-
-  setTrait(name, value) {
-    this.model.set(name, value);
-    this.model.save_changes();
-  }
-
-  on(event, fn) {
-    this.model.on(event, fn);
-    this.listeners.push([event, fn]);
-  }
-
   bindModel() {
-    const m = this.model;
-    this.on("msg:custom", (msg, buffers) => this.onMessage(msg, buffers));
-    this.on("change:frame", () => {
-      const f = m.get("frame");
+    const t = this.t;
+    t.on("msg:custom", (msg, buffers) => this.onMessage(msg, buffers));
+    t.on("change:frame", () => {
+      const f = t.get("frame");
       if (f !== this.shown) this.show(f, { fromKernel: true });
       this.updateNav();
     });
-    this.on("change:num_frames", () => this.updateNav());
-    this.on("change:video_width", () => this.resetCaches());
-    this.on("change:video_height", () => this.resetCaches());
-    this.on("change:mask_epoch", () => {
+    t.on("change:num_frames", () => this.updateNav());
+    t.on("change:video_width", () => this.resetCaches());
+    t.on("change:video_height", () => this.resetCaches());
+    t.on("change:size", () => this.fit());
+    t.on("change:mask_epoch", () => {
       this.maskCache.clear();
       this.onMask();
     });
-    this.on("change:mask_bytes", () => this.onMask());
-    this.on("change:objects", () => {
+    t.on("change:mask_bytes", () => this.onMask());
+    t.on("change:objects", () => {
       this.renderObjects();
       this.drawMask();
       this.drawPoints();
       this.drawCurves();
+      this.drawTimeline();
+      this.renderStatus();
     });
-    this.on("change:selected", () => this.renderObjects());
-    this.on("change:prompts", () => {
+    t.on("change:selected", () => this.renderObjects());
+    t.on("change:prompts", () => {
       this.localPrompts = [];
       this.drawPoints();
     });
-    this.on("change:candidates", () => this.onCandidates());
-    this.on("change:curves", () => this.drawCurves());
-    for (const t of ["busy", "progress", "training", "lit", "can_undo", "can_redo", "status"]) {
-      this.on(`change:${t}`, () => this.renderStatus());
+    t.on("change:candidates", () => this.onCandidates());
+    t.on("change:candidates_frame", () => this.onCandidates());
+    t.on("change:curves", () => this.drawCurves());
+    t.on("change:timeline", () => this.drawTimeline());
+    t.on("change:adapters", () => this.renderLibrary());
+    t.on("change:export_dir", () => {
+      this.exportDir.value = t.get("export_dir") || "";
+    });
+    t.on("change:notice", () => {
+      const n = t.get("notice") || {};
+      this.localPrompts = []; // a refused or dropped press leaves no pending point
+      this.drawPoints();
+      if (n.text) this.showNotice(n.text);
+    });
+    t.on("change:busy", () => {
+      // refusals were about the task that just ended: show its outcome instead
+      if (!t.get("busy")) this.clearNotice();
+    });
+    for (const name of ["busy", "progress", "training", "lit", "can_undo", "can_redo", "status", "error"]) {
+      t.on(`change:${name}`, () => this.renderStatus());
     }
-    this.on("change:error", () => this.renderError());
-    this.on("change:static_frame", () => this.loadStaticFrame());
+    t.on("change:static_frame", () => this.loadStaticFrame());
   }
 
   onMessage(msg, buffers) {
@@ -117,7 +122,7 @@ class AppView {
           this.pending.delete(f);
           this.frames.set(f, bmp);
           if (f === this.shown) this.drawFrame();
-          if (this.cands.length && f === this.model.get("candidates_frame")) this.renderCandStrip();
+          if (this.cands.length && f === this.t.get("candidates_frame")) this.renderCandidates();
         })
         .catch((err) => {
           this.pending.delete(f);
@@ -127,60 +132,67 @@ class AppView {
   }
 
   requestFrames(dir = 1) {
-    const n = this.model.get("num_frames");
+    const n = this.t.get("num_frames");
     const want = prefetchPlan(this.shown, n, (f) => this.frames.has(f) || this.pending.has(f), {
       dir,
       ahead: this.playing ? 16 : 8,
     });
     if (!want.length) return;
     want.forEach((f) => this.pending.add(f));
-    this.send({ type: "frames", frames: want });
-    // Forget requests that never came back (kernel busy or restarted) so they can be retried.
+    this.t.send({ type: EVENTS.FRAMES, frames: want });
+    // Forget requests that never came back (kernel restarted) so they can be retried.
     setTimeout(() => want.forEach((f) => this.pending.delete(f)), 5000);
   }
 
   loadStaticFrame() {
-    const buf = this.model.get("static_frame");
+    const buf = this.t.get("static_frame");
     if (!buf || !buf.byteLength) return;
-    const f = this.model.get("static_frame_index");
+    const f = this.t.get("static_frame_index");
     decodeJpeg(buf).then((bmp) => {
       this.frames.set(f, bmp);
       if (f === this.shown) this.drawFrame();
     });
   }
 
+  /** Send an action through the busy gate (navigation never comes here). */
+  act(type, payload = {}) {
+    return this.gate.send(type, payload);
+  }
+
   // ---- DOM -----------------------------------------------------------------------------
   build() {
-    const el = this.el;
     // data-lm-suppress-shortcuts: JupyterLab's command-mode keys (c, 1-9, arrows) stay ours
     this.root = h("div", { class: "litlora", tabindex: "0", "data-lm-suppress-shortcuts": "true" });
     this.title = h("span", { class: "ll-title" });
-    this.statusEl = h("span", { class: "ll-status", "data-testid": "status" });
-    this.header = h("div", { class: "ll-header" }, this.title, this.statusEl);
-    this.errorText = h("span", { class: "ll-error-text" });
-    this.errorEl = h(
-      "div",
-      { class: "ll-error", "data-testid": "error", hidden: "" },
-      this.errorText,
-      button("×", "dismiss", () => {
-        this.setTrait("error", "");
-      }),
-    );
-    this.objectsEl = h("div", { class: "ll-objects" });
+    this.objectsEl = h("span", { class: "ll-objects" });
+    this.header = h("div", { class: "ll-header" }, this.title, this.objectsEl);
+    this.noticeEl = h("div", { class: "ll-model-notice", hidden: true });
 
-    this.stage = h("div", { class: "ll-stage" });
+    // data-jp-suppress-context-menu: JupyterLab opens no cell menu over the video
+    this.stage = h("div", { class: "ll-stage", "data-jp-suppress-context-menu": "true" });
     this.canvases = {};
     for (const name of LAYERS) {
-      const c = h("canvas", { class: `ll-layer ll-${name}`, "data-layer": name });
+      const c = h("canvas", { class: `ll-layer ll-layer-${name}`, "data-layer": name });
       this.canvases[name] = c;
       this.stage.append(c);
     }
-    const top = this.canvases.cursor;
-    top.addEventListener("contextmenu", (e) => e.preventDefault());
-    top.addEventListener("pointerdown", (e) => this.onPointerDown(e));
-    top.addEventListener("pointermove", (e) => this.onPointerMove(e));
-    top.addEventListener("pointerup", (e) => this.onPointerUp(e));
-    top.addEventListener("pointerleave", () => this.clearCursor());
+    this.pointer = new Pointer(this.stage, this.canvases.cursor, {
+      isFocused: () => this.engaged || this.root.contains(document.activeElement),
+      focus: () => this.root.focus({ preventScroll: true }),
+      videoSize: () => [this.canvases.frame.width, this.canvases.frame.height],
+      onFocusClick: () => this.showNotice("widget focused: click again to add a point"),
+      onPoint: (v, label) => this.addPoint(v, label),
+      onBox: (box) => this.addBox(box),
+    });
+
+    this.timeline = h("canvas", { class: "ll-timeline", "data-testid": "timeline" });
+    this.timelineWrap = h("div", { class: "ll-timeline-wrap", title: "timeline: click or drag to jump" }, this.timeline);
+    this.bindTimeline();
+    const legend = LEGEND.map(([code, word]) => {
+      const c = cellColor(code, [120, 120, 120]);
+      return h("span", { class: "ll-legend-item" }, h("i", { style: `background:rgba(${c.slice(0, 3).join(",")},${c[3]})` }), word);
+    });
+    this.legendEl = h("div", { class: "ll-legend" }, ...legend);
 
     this.slider = h("input", { type: "range", min: "0", class: "ll-slider", "aria-label": "frame" });
     this.slider.addEventListener("input", () => this.show(Number(this.slider.value)));
@@ -193,150 +205,230 @@ class AppView {
       button("◁", "previous frame (←)", () => this.show(this.shown - 1)),
       this.playBtn,
       button("▷", "next frame (→)", () => this.show(this.shown + 1)),
-      button("⇥", "last frame (End)", () => this.show(this.model.get("num_frames") - 1)),
+      button("⇥", "last frame (End)", () => this.show(this.t.get("num_frames") - 1)),
       this.slider,
       this.frameLabel,
     );
 
-    this.progressBar = h("progress", { class: "ll-progress", max: "1", value: "0" });
-    this.progressLabel = h("span", { class: "ll-progress-label" });
     this.litBox = h("input", { type: "checkbox", class: "ll-lit" });
-    this.litBox.addEventListener("change", () => this.setTrait("lit", this.litBox.checked));
-    this.trainEl = h("span", { class: "ll-training", "data-testid": "training" });
-    this.undoBtn = button("↶", "undo (Ctrl+Z)", () => this.send({ type: "undo" }));
-    this.redoBtn = button("↷", "redo (Ctrl+Shift+Z)", () => this.send({ type: "redo" }));
-    this.stopBtn = button("■ Stop", "stop propagation / training", () => this.stop(), "ll-stop");
-    const prop = (direction) => () => this.send({ type: "propagate", direction });
+    this.litBox.addEventListener("change", () => {
+      if (this.t.get("busy")) {
+        this.litBox.checked = Boolean(this.t.get("lit"));
+        this.showNotice(`busy: ${this.t.get("busy")}, LIT switch ignored (■ Stop cancels)`);
+        return;
+      }
+      this.t.set("lit", this.litBox.checked);
+    });
+    const prop = (direction) => () => this.act(EVENTS.PROPAGATE, { direction, frame: this.shown });
+    this.btn = {
+      bwd: button("◀◀", "propagate backward (Shift+P)", prop("backward"), "ll-prop-bwd"),
+      fwd: button("Propagate ▶▶", "propagate forward (P)", prop("forward"), "ll-prop-fwd"),
+      both: button("◀▶", "propagate both ways", prop("both"), "ll-prop-both"),
+      step: button("Step", "track one frame forward (S)", () => this.act(EVENTS.STEP, { frame: this.shown }), "ll-step"),
+      cands: button("Candidates", "every expert's mask for this frame (C)", () => this.askCandidates(), "ll-cand-btn"),
+      undo: button("↶", "undo (Ctrl+Z)", () => this.act(EVENTS.UNDO), "ll-undo"),
+      redo: button("↷", "redo (Ctrl+Shift+Z)", () => this.act(EVENTS.REDO), "ll-redo"),
+      hide: button("◐", "hide / show masks (H)", () => this.toggleMasks(), "ll-hide"),
+      stop: button("■ Stop", "stop propagation / training", () => this.stop(), "ll-stop"),
+    };
     const actions = h(
       "div",
       { class: "ll-actions" },
-      button("◀◀", "propagate backward", prop("backward"), "ll-prop-bwd"),
-      button("Propagate ▶▶", "propagate forward (P)", prop("forward"), "ll-prop-fwd"),
-      button("◀▶", "propagate both ways", prop("both"), "ll-prop-both"),
-      button("Step", "track one frame forward (S)", () => this.send({ type: "step" }), "ll-step"),
-      this.stopBtn,
+      this.btn.bwd, this.btn.fwd, this.btn.both, this.btn.step, this.btn.stop,
+      h("label", { class: "ll-lit-label", title: "LIT-LoRA: corrections on tracked frames train an expert at once" }, this.litBox, " LIT"),
+      this.btn.cands, this.btn.undo, this.btn.redo, this.btn.hide,
+      button("?", "keyboard help (?)", () => this.toggleHelp()),
+    ); // prettier-ignore
+
+    // feedback line: progress, then the error, a notice, or the status; one line, fixed height
+    this.progressBar = h("progress", { class: "ll-progress", max: "1", value: "0" });
+    this.progressLabel = h("span", { class: "ll-progress-label", "data-testid": "progress" });
+    this.msgEl = h("span", { class: "ll-msg", "data-testid": "status" });
+    this.errClose = button("×", "dismiss", () => this.t.set("error", ""), "ll-err-close");
+    this.feedback = h(
+      "div",
+      { class: "ll-feedback", "data-testid": "feedback" },
       this.progressBar,
       this.progressLabel,
-      h("label", { class: "ll-lit-label", title: "LIT-LoRA: corrections train at once" }, this.litBox, " LIT"),
-      this.trainEl,
-      button("Candidates", "every expert's mask for this frame (C)", () => this.askCandidates(), "ll-cand-btn"),
-      this.undoBtn,
-      this.redoBtn,
-      button("?", "keyboard help (?)", () => this.toggleHelp()),
+      this.msgEl,
+      this.errClose,
     );
 
-    this.candStrip = h("div", { class: "ll-cands", "data-testid": "candidates" });
+    this.candPanel = h("div", { class: "ll-cands", "data-testid": "candidates" });
+    this.libraryEl = h("div", { class: "ll-library", "data-testid": "adapters", hidden: true });
     this.iouCanvas = h("canvas", { class: "ll-curve ll-curve-iou" });
-    this.iouCanvas.addEventListener("click", (e) => {
-      const r = this.iouCanvas.getBoundingClientRect();
-      this.show(frameAtX(e.clientX - r.left, r.width, this.model.get("num_frames")));
-    });
     this.trainCanvas = h("canvas", { class: "ll-curve ll-curve-train" });
     const curves = h("div", { class: "ll-curves" }, this.iouCanvas, this.trainCanvas);
 
-    const exp = (kind) => () => this.send({ type: "export", format: kind });
-    this.exportEl = h(
-      "div",
-      { class: "ll-export" },
-      button("COCO JSON", "export masks as COCO RLE JSON", exp("coco")),
-      button("DAVIS PNGs", "export masks as DAVIS palette PNGs", exp("davis")),
+    const exp = (kind) => () => this.act(EVENTS.EXPORT, { format: kind });
+    this.exportDir = h("input", { class: "ll-export-dir", title: "export folder", "aria-label": "export folder" });
+    this.exportDir.addEventListener("change", () => this.t.set("export_dir", this.exportDir.value));
+    this.exportDir.addEventListener("keydown", (e) => e.stopPropagation());
+    this.exportBtns = [
+      button("COCO JSON", "export masks as COCO RLE JSON (new file each time)", exp("coco")),
+      button("DAVIS PNGs", "export masks as DAVIS palette PNGs (new folder each time)", exp("davis")),
       button("Save adapters", "save the LoRA experts", exp("save_adapters")),
-      button("Load adapters", "load LoRA experts from the export folder", exp("load_adapters")),
-    );
+      button("Load adapters", "the adapter files of the export folder, to pick one", () => this.act(EVENTS.LIST_ADAPTERS)),
+    ];
+    this.exportEl = h("div", { class: "ll-export" }, "Export to ", this.exportDir, ...this.exportBtns);
 
-    this.helpEl = h("div", { class: "ll-help", hidden: "" });
+    this.helpEl = h("div", { class: "ll-help", hidden: true });
     const rows = HELP.map(([k, v]) => h("tr", {}, h("td", {}, h("kbd", {}, k)), h("td", {}, v)));
-    this.helpEl.append(
-      h("div", { class: "ll-help-box" }, h("b", {}, "Keyboard & mouse"), h("table", {}, ...rows)),
-    );
+    this.helpEl.append(h("div", { class: "ll-help-box" }, h("b", {}, "Keyboard & mouse"), h("table", {}, ...rows)));
     this.helpEl.addEventListener("click", () => this.toggleHelp(false));
 
     this.root.append(
-      this.header, this.errorEl, this.objectsEl, this.stage, nav, actions, this.candStrip,
-      curves, this.exportEl, this.helpEl,
-    );
+      this.header, this.noticeEl, this.stage, this.timelineWrap, nav, actions, this.feedback,
+      this.candPanel, this.legendEl, curves, this.exportEl, this.libraryEl, this.helpEl,
+    ); // prettier-ignore
     this.root.addEventListener("keydown", (e) => this.onKey(e));
-    el.append(this.root);
-    this.resizeObs = new ResizeObserver(() => {
-      this.drawCurves();
-      this.drawPoints();
+    // "engaged": the user is working in the widget. Focus leaving to a removed button (the
+    // object chips are re-rendered) is not leaving; focus moving to another element is.
+    this.engaged = false;
+    this.root.addEventListener("focusin", () => {
+      this.engaged = true;
     });
-    this.resizeObs.observe(this.stage);
+    this.root.addEventListener("focusout", (e) => {
+      if (e.relatedTarget && !this.root.contains(e.relatedTarget)) this.engaged = false;
+    });
+    this.el.append(this.root);
+    this.resizeObs = new ResizeObserver(() => this.fit());
+    this.resizeObs.observe(this.root);
+    this.onWindowResize = () => this.fit();
+    globalThis.addEventListener?.("resize", this.onWindowResize);
+  }
+
+  bindTimeline() {
+    const seekAt = (e) => {
+      const r = this.timeline.getBoundingClientRect();
+      this.show(timelineFrameAt(e.clientX - r.left, r.width, this.t.get("num_frames")));
+    };
+    this.timeline.addEventListener("pointerdown", (e) => {
+      if (e.button !== 0) return;
+      e.preventDefault();
+      this.timeline.setPointerCapture?.(e.pointerId);
+      this.scrubbing = true;
+      seekAt(e);
+    });
+    this.timeline.addEventListener("pointermove", (e) => this.scrubbing && seekAt(e));
+    const end = () => {
+      this.scrubbing = false;
+    };
+    this.timeline.addEventListener("pointerup", end);
+    this.timeline.addEventListener("pointercancel", end);
+  }
+
+  /** Size the frame box: whole CSS px, aspect kept, the whole tool within the visible height. */
+  fit() {
+    const w = this.t.get("video_width") || 1;
+    const hgt = this.t.get("video_height") || 1;
+    const availW = this.root.clientWidth;
+    if (!availW) return;
+    const others = this.root.offsetHeight - this.stage.offsetHeight;
+    const maxH = maxFrameHeight(this.t.get("size") || "fit", visibleHeight(this.root), others);
+    const box = fitBox(w, hgt, availW, maxH);
+    if (box.width !== this.boxW || box.height !== this.boxH) {
+      this.boxW = box.width;
+      this.boxH = box.height;
+      this.stage.style.width = `${box.width}px`;
+      this.stage.style.height = `${box.height}px`;
+      this.root.dataset.stageSize = `${box.width}x${box.height}`;
+      this.drawPoints();
+    }
+    if (this.timelineW !== availW) {
+      this.timelineW = availW;
+      this.drawTimeline();
+      this.drawCurves();
+    }
   }
 
   resetCaches() {
-    const w = this.model.get("video_width") || 1;
-    const hgt = this.model.get("video_height") || 1;
+    const w = this.t.get("video_width") || 1;
+    const hgt = this.t.get("video_height") || 1;
     for (const c of Object.values(this.canvases)) {
       c.width = w;
       c.height = hgt;
     }
-    this.stage.style.aspectRatio = `${w} / ${hgt}`;
-    this.stage.style.maxWidth = `calc(70vh * ${w / hgt})`;
+    this.boxW = this.boxH = undefined;
     const cap = Math.max(16, Math.min(400, Math.floor(FRAME_CACHE_BYTES / (w * hgt * 4))));
     this.frames?.clear();
     this.frames = new LRUCache(cap, (bmp) => bmp?.close?.());
     this.maskCache = new LRUCache(cap);
     this.pending.clear();
     this.loadStaticFrame();
+    this.fit();
   }
 
   renderAll() {
     this.renderTitle();
     this.renderObjects();
     this.renderStatus();
-    this.renderError();
     this.updateNav();
     this.onMask();
     this.onCandidates();
     this.drawPoints();
     this.drawCurves();
+    this.drawTimeline();
+    this.exportDir.value = this.t.get("export_dir") || "";
+    this.renderLibrary();
+    this.fit();
   }
 
   renderTitle() {
-    const m = this.model;
-    const parts = [m.get("video_name"), `${m.get("video_width")}×${m.get("video_height")}`, m.get("model_name")];
+    const t = this.t;
+    const parts = [t.get("video_name"), `${t.get("video_width")}×${t.get("video_height")}`, t.get("model_name")];
     this.title.textContent = parts.filter(Boolean).join(" · ");
-    if (m.get("random_weights")) {
+    if (t.get("random_weights")) {
       this.title.append(h("span", { class: "ll-badge", title: "masks are meaningless" }, "random weights"));
     }
   }
 
   renderObjects() {
-    const sel = this.model.get("selected");
-    const chips = this.model.get("objects").map((o) => {
+    const sel = this.t.get("selected");
+    const chips = (this.t.get("objects") || []).map((o) => {
       const name = h("span", { class: "ll-obj-name" }, o.name);
       const chip = h(
         "span",
         {
           class: `ll-obj${o.id === sel ? " ll-selected" : ""}`,
           "data-obj": String(o.id),
-          title: "click: select · double-click: rename",
+          title: "click: select ([ / ] keys) · double-click: rename",
         },
         h("span", { class: "ll-swatch", style: `background:${toHex(o.color)}` }),
         name,
-        h("span", {
-          class: "ll-obj-del",
-          title: "delete object",
-          onclick: (e) => {
-            e.stopPropagation();
-            if (confirm(`Delete ${o.name}?`)) this.send({ type: "remove_object", obj: o.id });
+        h(
+          "span",
+          {
+            class: "ll-obj-del",
+            title: "delete object",
+            onclick: (e) => {
+              e.stopPropagation();
+              if (confirm(`Delete ${o.name}?`)) this.act(EVENTS.REMOVE_OBJECT, { obj_id: o.id });
+            },
           },
-        }, "×"),
+          "×",
+        ),
       );
-      chip.addEventListener("click", () => this.setTrait("selected", o.id));
+      chip.addEventListener("click", () => this.t.set("selected", o.id));
       chip.addEventListener("dblclick", () => this.renameObject(o, name));
       return chip;
     });
-    const add = button("+ object", "add an object (next clicks go to it)", () => this.send({ type: "add_object" }));
+    const add = button("+ object", "add an object (next clicks go to it)", () => this.act(EVENTS.ADD_OBJECT));
     this.objectsEl.replaceChildren(...chips, add);
+  }
+
+  selectObject(delta) {
+    const ids = (this.t.get("objects") || []).map((o) => o.id);
+    if (!ids.length) return;
+    const i = ids.indexOf(this.t.get("selected"));
+    this.t.set("selected", ids[(i + delta + ids.length) % ids.length]);
   }
 
   renameObject(o, nameEl) {
     const input = h("input", { class: "ll-rename", value: o.name });
     const done = (commit) => {
       if (commit && input.value.trim() && input.value !== o.name) {
-        this.send({ type: "rename", obj: o.id, name: input.value.trim() });
+        this.act(EVENTS.RENAME, { obj_id: o.id, name: input.value.trim() });
       }
       this.renderObjects();
     };
@@ -351,54 +443,102 @@ class AppView {
     input.select();
   }
 
-  renderStatus() {
-    const m = this.model;
-    const busy = m.get("busy");
-    const p = m.get("progress") || {};
-    this.root.classList.toggle("ll-is-busy", Boolean(busy));
-    this.root.dataset.busy = busy || "";
-    this.statusEl.textContent = busy ? `⏳ ${busy}` : m.get("status") || "";
-    this.progressBar.max = Math.max(1, p.total || 1);
-    this.progressBar.value = p.done || 0;
-    this.progressLabel.textContent = p.total ? `${p.done ?? 0}/${p.total} ${p.label ?? ""}` : "";
-    this.litBox.checked = Boolean(m.get("lit"));
-    this.undoBtn.disabled = !m.get("can_undo");
-    this.redoBtn.disabled = !m.get("can_redo");
-    const t = m.get("training") || {};
-    this.trainEl.classList.toggle("ll-active", Boolean(t.active));
-    this.trainEl.textContent = t.active
-      ? `training expert ${t.expert ?? ""} · epoch ${t.epoch ?? 0} · IoU ${(t.iou ?? 0).toFixed(2)}`
-      : "";
+  showNotice(text) {
+    this.notice = text;
+    this.root.dataset.notice = text;
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => {
+      this.notice = "";
+      this.root.dataset.notice = "";
+      this.renderStatus();
+    }, NOTICE_MS);
+    this.renderStatus();
   }
 
-  renderError() {
-    const err = this.model.get("error");
-    this.errorText.textContent = err || "";
-    this.errorEl.hidden = !err;
+  clearNotice() {
+    clearTimeout(this.noticeTimer);
+    this.notice = "";
+    this.root.dataset.notice = "";
+  }
+
+  renderStatus() {
+    const t = this.t;
+    const busy = t.get("busy");
+    const p = t.get("progress") || {};
+    const tr = t.get("training") || {};
+    const err = t.get("error");
+    const hasObj = (t.get("objects") || []).length > 0;
+    this.root.classList.toggle("ll-is-busy", Boolean(busy));
+    this.root.dataset.busy = busy || "";
+    this.root.dataset.error = err || "";
+    this.progressBar.hidden = !p.total;
+    this.progressBar.max = Math.max(1, p.total || 1);
+    this.progressBar.value = p.done || 0;
+    let prog = "";
+    if (tr.active) {
+      const left = tr.seconds_left === null || tr.seconds_left === undefined ? "" : ` · ≤ ${Math.ceil(tr.seconds_left)} s left`;
+      const iou = Number.isFinite(tr.iou) ? ` · IoU ${tr.iou.toFixed(2)}` : "";
+      prog = `training: epoch ${tr.epoch ?? 0} of ≤ ${tr.max_epochs ?? "?"}${left}${iou}`;
+    } else if (p.total) {
+      prog = `${busy || ""} ${p.done ?? 0}/${p.total} ${p.label ?? ""}`.trim();
+    } else if (busy) {
+      prog = `⏳ ${busy}`;
+    }
+    this.progressLabel.textContent = prog;
+    let msg = t.get("status") || "";
+    let kind = "status";
+    if (err) [msg, kind] = [err, "error"];
+    else if (this.notice) [msg, kind] = [this.notice, "notice"];
+    this.msgEl.textContent = msg;
+    this.msgEl.title = err ? t.get("error_detail") || err : msg;
+    this.feedback.dataset.kind = kind;
+    this.errClose.hidden = !err;
+    this.litBox.checked = Boolean(t.get("lit"));
+    const b = this.btn;
+    const off = (btn, v) => {
+      // a focused button being disabled would drop focus to the page: keys must stay ours
+      if (v && btn === document.activeElement) this.root.focus({ preventScroll: true });
+      btn.disabled = v;
+    };
+    for (const k of ["bwd", "fwd", "both", "step", "cands"]) off(b[k], Boolean(busy) || !hasObj);
+    off(b.undo, Boolean(busy) || !t.get("can_undo"));
+    off(b.redo, Boolean(busy) || !t.get("can_redo"));
+    off(b.stop, !busy && !this.playing);
+    for (const e of this.exportBtns.slice(0, 3)) off(e, Boolean(busy) || !hasObj);
+    off(this.exportBtns[3], Boolean(busy));
+    this.renderModelNotice();
+  }
+
+  /** Issue #12, item 12: the embedded demo model on a video that is not a demo clip. */
+  renderModelNotice() {
+    const text = this.t.get("model_notice") || "";
+    this.noticeEl.hidden = !text;
+    this.noticeEl.textContent = text;
   }
 
   updateNav() {
-    const n = this.model.get("num_frames");
+    const n = this.t.get("num_frames");
     this.slider.max = String(Math.max(0, n - 1));
     this.slider.value = String(this.shown);
-    this.frameLabel.textContent = `${this.shown + 1} / ${n}`;
+    this.frameLabel.textContent = `frame ${this.shown} / ${Math.max(0, n - 1)}`;
     this.root.dataset.frame = String(this.shown);
-    this.root.dataset.kernelFrame = String(this.model.get("frame"));
+    this.root.dataset.kernelFrame = String(this.t.get("frame"));
   }
 
-  // ---- navigation --------------------------------------------------------------------------
+  // ---- navigation (always live, even while the kernel is busy) ------------------------
   show(f, { fromKernel = false } = {}) {
-    const n = this.model.get("num_frames");
+    const n = this.t.get("num_frames");
     f = Math.max(0, Math.min(n - 1, Math.round(f)));
     const dir = f >= this.shown ? 1 : -1;
     this.shown = f;
     this.drawFrame();
     this.drawMask();
-    this.drawCandidates();
+    this.onCandidates();
     this.drawPoints();
     this.drawCurves();
+    this.drawTimeline();
     this.updateNav();
-    if (!fromKernel && this.model.get("frame") !== f) this.setTrait("frame", f);
+    if (!fromKernel && this.t.get("frame") !== f) this.t.set("frame", f);
     this.requestFrames(dir);
   }
 
@@ -407,12 +547,13 @@ class AppView {
       clearInterval(this.playing);
       this.playing = null;
       this.playBtn.textContent = "▶";
+      this.renderStatus();
       return;
     }
     this.playBtn.textContent = "❚❚";
-    const fps = this.model.get("fps") || 10;
+    const fps = this.t.get("fps") || 10;
     this.playing = setInterval(() => {
-      const n = this.model.get("num_frames");
+      const n = this.t.get("num_frames");
       const next = this.shown + 1 >= n ? 0 : this.shown + 1;
       if (!this.frames.has(next)) {
         this.requestFrames(1);
@@ -420,32 +561,35 @@ class AppView {
       }
       this.show(next);
     }, 1000 / fps);
+    this.renderStatus();
   }
 
   stop() {
     if (this.playing) this.togglePlay();
-    this.send({ type: "stop" });
+    this.t.send({ type: EVENTS.STOP });
+  }
+
+  toggleMasks(hidden = !this.masksHidden) {
+    this.masksHidden = hidden;
+    this.root.dataset.masksHidden = String(hidden);
+    this.btn.hide.classList.toggle("ll-on", hidden);
+    this.drawMask();
+    this.drawPoints();
   }
 
   // ---- drawing -----------------------------------------------------------------------------
   drawFrame() {
-    const c = this.canvases.frame;
-    const ctx = c.getContext("2d");
-    const bmp = this.frames.get(this.shown);
-    if (bmp) {
-      ctx.drawImage(bmp, 0, 0, c.width, c.height);
+    if (drawFrame(this.canvases.frame, this.frames.get(this.shown))) {
       this.root.dataset.drawnFrame = String(this.shown);
     }
-    // else keep the previous picture until the requested frame arrives
   }
 
   onMask() {
-    const buf = this.model.get("mask_bytes");
-    const f = this.model.get("mask_frame");
+    const buf = this.t.get("mask_bytes");
+    const f = this.t.get("mask_frame");
     if (f >= 0) {
       try {
-        const lm = decodeLabelMap(buf);
-        this.maskCache.set(f, lm);
+        this.maskCache.set(f, decodeLabelMap(buf));
       } catch (err) {
         console.error("litlora: bad mask bytes", err);
       }
@@ -454,245 +598,125 @@ class AppView {
   }
 
   drawMask() {
-    const c = this.canvases.mask;
-    const ctx = c.getContext("2d");
-    ctx.clearRect(0, 0, c.width, c.height);
     const lm = this.maskCache.get(this.shown);
-    this.root.dataset.maskFrame = lm ? String(this.shown) : "";
-    if (!lm) return;
-    const rgbaPx = renderLabelMap(lm.labels, lm.width, lm.height, colorTable(this.model.get("objects")));
-    putScaled(ctx, rgbaPx, lm.width, lm.height, c.width, c.height);
+    this.root.dataset.maskFrame = this.maskCache.has(this.shown) ? String(this.shown) : "";
+    drawMaskLayer(this.canvases.mask, this.masksHidden ? null : lm, colorTable(this.t.get("objects") || []));
   }
 
   onCandidates() {
-    const list = this.model.get("candidates") || [];
-    this.cands = list.map((cand) => {
-      const lm = decodeLabelMap(cand.rle);
-      if (!lm) return null;
-      const anchor = maskAnchor(lm.labels, lm.width, lm.height, 1);
-      return { ...cand, ...lm, area: anchor.area, anchor };
-    });
+    const list = this.t.get("candidates") || [];
+    const onFrame = list.length > 0 && this.t.get("candidates_frame") === this.shown;
+    // keys 1–N act on the candidates shown: none when they belong to another frame
+    this.cands = onFrame ? list.map((c) => ({ ...c, ...(decodeLabelMap(c.rle) ?? {}) })) : [];
     this.hoverCand = -1;
     this.root.dataset.candidates = String(this.cands.length);
-    this.drawCandidates();
-    this.renderCandStrip();
+    this.drawHover();
+    this.renderCandidates();
   }
 
-  candidatesVisible() {
-    return this.cands.length > 0 && this.model.get("candidates_frame") === this.shown;
-  }
-
-  drawCandidates() {
-    const c = this.canvases.cand;
-    const ctx = c.getContext("2d");
-    ctx.clearRect(0, 0, c.width, c.height);
-    if (!this.candidatesVisible()) return;
-    const k = videoPxPerCssPx(c.getBoundingClientRect(), c.width);
-    this.cands.forEach((cand, i) => {
-      if (!cand) return;
-      const col = CANDIDATE_COLORS[i % CANDIDATE_COLORS.length];
-      const table = new Map([[1, col]]);
-      const px = renderLabelMap(cand.labels, cand.width, cand.height, table, {
-        fillAlpha: i === this.hoverCand ? 0.35 : 0,
-      });
-      const tmp = new OffscreenCanvas(cand.width, cand.height);
-      tmp.getContext("2d").putImageData(new ImageData(px, cand.width, cand.height), 0, 0);
-      ctx.drawImage(tmp, 0, 0, c.width, c.height);
-      const sx = c.width / cand.width;
-      const sy = c.height / cand.height;
-      const r = 11 * k;
-      const x = cand.anchor.x * sx;
-      const y = cand.anchor.y * sy;
-      ctx.fillStyle = rgba(col, 0.95);
-      ctx.beginPath();
-      ctx.arc(x, y, r, 0, 2 * Math.PI);
-      ctx.fill();
-      ctx.fillStyle = contrastText(col);
-      ctx.font = `bold ${Math.round(13 * k)}px sans-serif`;
-      ctx.textAlign = "center";
-      ctx.textBaseline = "middle";
-      ctx.fillText(String(i + 1), x, y);
-      ctx.fillStyle = "#fff";
-      ctx.strokeStyle = "#000";
-      ctx.lineWidth = 3 * k;
-      ctx.font = `${Math.round(11 * k)}px sans-serif`;
-      const label = `${(cand.score ?? 0).toFixed(2)}`;
-      ctx.strokeText(label, x, y + r + 8 * k);
-      ctx.fillText(label, x, y + r + 8 * k);
-    });
-  }
-
-  renderCandStrip() {
+  renderCandidates() {
     if (!this.cands.length) {
-      this.candStrip.replaceChildren();
+      this.candPanel.replaceChildren();
+      this.candPanel.hidden = true;
       return;
     }
-    const f = this.model.get("candidates_frame");
-    const bmp = this.frames.peek(f);
-    const items = this.cands.map((cand, i) => {
-      const col = CANDIDATE_COLORS[i % CANDIDATE_COLORS.length];
-      const thumb = h("canvas", { class: "ll-thumb" });
-      if (cand) {
-        const tw = 160;
-        const th = Math.max(1, Math.round((tw * cand.height) / cand.width));
-        thumb.width = tw;
-        thumb.height = th;
-        const ctx = thumb.getContext("2d");
-        if (bmp) ctx.drawImage(bmp, 0, 0, tw, th);
-        const px = renderLabelMap(cand.labels, cand.width, cand.height, new Map([[1, [255, 221, 0]]]), {
-          fillAlpha: 0.5,
-        });
-        const tmp = new OffscreenCanvas(cand.width, cand.height);
-        tmp.getContext("2d").putImageData(new ImageData(px, cand.width, cand.height), 0, 0);
-        ctx.drawImage(tmp, 0, 0, tw, th);
-      }
-      const who = cand?.expert === null || cand?.expert === undefined ? "SAM2" : `expert ${cand.expert}`;
-      const item = h(
-        "div",
-        { class: "ll-cand", "data-index": String(i), title: `accept (key ${i + 1})` },
-        thumb,
-        h("span", { class: "ll-cand-num", style: `background:${toHex(col)};color:${contrastText(col)}` }, String(i + 1)),
-        h("span", { class: "ll-cand-info" }, `${who} · ${(cand?.score ?? 0).toFixed(2)}`),
-      );
-      item.addEventListener("click", () => this.accept(i));
-      item.addEventListener("mouseenter", () => {
-        this.hoverCand = i;
-        this.drawCandidates();
-      });
-      item.addEventListener("mouseleave", () => {
-        this.hoverCand = -1;
-        this.drawCandidates();
-      });
-      return item;
-    });
-    const reject = button("✕ reject all (Esc)", "reject every candidate", () => this.reject());
-    this.candStrip.replaceChildren(h("span", { class: "ll-cands-title" }, `Frame ${f + 1}:`), ...items, reject);
+    this.candPanel.hidden = false;
+    const f = this.t.get("candidates_frame");
+    this.candPanel.replaceChildren(
+      ...candidatePanel({
+        cands: this.cands,
+        frame: f,
+        bmp: this.frames.peek(f),
+        onAccept: (i) => this.accept(i),
+        onReject: () => this.reject(),
+        onHover: (i) => {
+          this.hoverCand = i;
+          this.drawHover();
+        },
+      }),
+    );
+  }
+
+  renderLibrary() {
+    const lib = this.t.get("adapters") || {};
+    const open = Boolean(lib.rows && lib.rows.length);
+    this.libraryEl.hidden = !open;
+    this.libraryEl.replaceChildren(
+      ...(open
+        ? libraryPanel(lib, {
+            onLoad: (path) => this.act(EVENTS.EXPORT, { format: "load_adapters", path }),
+            onClose: () => this.t.set("adapters", {}),
+          })
+        : []),
+    );
+  }
+
+  drawHover() {
+    const c = this.canvases.hover;
+    const cand = this.cands[this.hoverCand];
+    if (!cand || cand.absent || !cand.labels) {
+      clearCanvas(c);
+      return;
+    }
+    drawSingleMask(c, cand, CANDIDATE_COLORS[(this.hoverCand + 1) % CANDIDATE_COLORS.length]);
   }
 
   drawPoints() {
-    const c = this.canvases.points;
-    const ctx = c.getContext("2d");
-    ctx.clearRect(0, 0, c.width, c.height);
-    const k = videoPxPerCssPx(c.getBoundingClientRect(), c.width);
-    const colors = colorTable(this.model.get("objects"));
-    const kernel = this.model.get("prompts_frame") === this.shown ? this.model.get("prompts") : [];
+    const kernel = this.t.get("prompts_frame") === this.shown ? this.t.get("prompts") || [] : [];
     const local = this.localPrompts.filter((p) => p.frame === this.shown);
-    for (const p of [...kernel, ...local]) {
-      const col = colors.get(p.obj) ?? [255, 255, 255];
-      if (p.kind === "box") {
-        const [x0, y0, x1, y1] = p.box;
-        ctx.strokeStyle = rgba(col, 1);
-        ctx.lineWidth = 2 * k;
-        ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-        continue;
-      }
-      ctx.beginPath();
-      ctx.arc(p.x, p.y, 6 * k, 0, 2 * Math.PI);
-      ctx.fillStyle = p.label ? "rgb(40,200,70)" : "rgb(230,40,40)";
-      ctx.fill();
-      ctx.lineWidth = 2 * k;
-      ctx.strokeStyle = p.pending ? "rgba(255,255,255,0.5)" : "#fff";
-      ctx.stroke();
-      ctx.fillStyle = "#fff";
-      ctx.fillRect(p.x - 3 * k, p.y - 0.75 * k, 6 * k, 1.5 * k);
-      if (p.label) ctx.fillRect(p.x - 0.75 * k, p.y - 3 * k, 1.5 * k, 6 * k);
-    }
+    const { width, height } = this.canvases.frame;
+    drawPoints(this.canvases.points, [...kernel, ...local], colorTable(this.t.get("objects") || []), width, height);
   }
 
-  clearCursor() {
-    const c = this.canvases.cursor;
-    c.getContext("2d").clearRect(0, 0, c.width, c.height);
+  drawTimeline() {
+    const tl = this.t.get("timeline") || {};
+    this.root.dataset.timeline = (tl.rows ?? []).map((r) => `${r.obj_id}:${r.codes}`).join("|");
+    const width = this.timelineW || this.root.clientWidth;
+    if (!width) return; // not laid out yet (hidden tab): drawn by fit() once it is
+    const n = drawTimeline(this.timeline, tl, {
+      numFrames: this.t.get("num_frames"),
+      frame: this.shown,
+      colors: colorTable(this.t.get("objects") || []),
+      width,
+    });
+    this.root.dataset.timelineRows = String(n);
   }
 
   drawCurves() {
-    const colors = colorTable(this.model.get("objects"));
-    const curves = this.model.get("curves");
-    drawIouChart(this.iouCanvas, curves, { numFrames: this.model.get("num_frames"), frame: this.shown, colors });
+    const colors = colorTable(this.t.get("objects") || []);
+    const curves = this.t.get("curves");
+    drawIouChart(this.iouCanvas, curves, { numFrames: this.t.get("num_frames"), frame: this.shown, colors });
     drawTrainingChart(this.trainCanvas, curves);
   }
 
   // ---- pointer -----------------------------------------------------------------------------
-  toVideo(e) {
-    const c = this.canvases.cursor;
-    return clientToVideo(e.clientX, e.clientY, c.getBoundingClientRect(), c.width, c.height);
-  }
-
-  onPointerDown(e) {
-    this.root.focus({ preventScroll: true });
-    if (e.button !== 0 && e.button !== 2) return;
-    e.preventDefault();
-    this.canvases.cursor.setPointerCapture?.(e.pointerId);
-    this.drag = { client: { x: e.clientX, y: e.clientY }, video: this.toVideo(e), button: e.button };
-  }
-
-  onPointerMove(e) {
-    const c = this.canvases.cursor;
-    const ctx = c.getContext("2d");
-    ctx.clearRect(0, 0, c.width, c.height);
-    const k = videoPxPerCssPx(c.getBoundingClientRect(), c.width);
-    const v = this.toVideo(e);
-    const d = this.drag;
-    ctx.lineWidth = k;
-    if (d && d.button === 0 && isDrag(d.client, { x: e.clientX, y: e.clientY })) {
-      const [x0, y0, x1, y1] = boxFromCorners(d.video, v);
-      ctx.setLineDash([6 * k, 4 * k]);
-      ctx.strokeStyle = "#fff";
-      ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-      ctx.setLineDash([]);
-      return;
-    }
-    ctx.strokeStyle = "rgba(255,255,255,0.6)";
-    ctx.beginPath();
-    ctx.moveTo(v.x - 10 * k, v.y);
-    ctx.lineTo(v.x + 10 * k, v.y);
-    ctx.moveTo(v.x, v.y - 10 * k);
-    ctx.lineTo(v.x, v.y + 10 * k);
-    ctx.stroke();
-  }
-
-  onPointerUp(e) {
-    const d = this.drag;
-    this.drag = null;
-    this.clearCursor();
-    if (!d) return;
-    const v = this.toVideo(e);
-    const obj = this.model.get("selected") || null;
-    if (d.button === 0 && isDrag(d.client, { x: e.clientX, y: e.clientY })) {
-      const box = boxFromCorners(d.video, v);
-      this.localPrompts.push({ frame: this.shown, obj, kind: "box", box, pending: true });
-      this.drawPoints();
-      this.send({ type: "box", frame: this.shown, obj, box });
-      return;
-    }
-    const label = d.button === 2 || e.shiftKey ? 0 : 1;
-    if (label === 1 && this.candidatesVisible()) {
-      const c = this.canvases.cursor;
-      const { col, row } = pixelAt(v.x, v.y, c.width, c.height);
-      const first = this.cands.find(Boolean);
-      const cc = Math.floor((col * first.width) / c.width);
-      const rr = Math.floor((row * first.height) / c.height);
-      const hit = hitTestMasks(this.cands, cc, rr, first.width);
-      if (hit >= 0) {
-        this.accept(hit);
-        return;
-      }
-    }
-    this.localPrompts.push({ frame: this.shown, obj, kind: "point", x: v.x, y: v.y, label, pending: true });
+  addPoint(v, label) {
+    const obj_id = this.t.get("selected") || null;
+    const ev = { frame: this.shown, obj_id, x: v.x, y: v.y, label };
+    if (!this.act(EVENTS.CLICK, ev)) return;
+    this.localPrompts.push({ ...ev, kind: "point", pending: true });
     this.drawPoints();
-    this.send({ type: "click", frame: this.shown, obj, x: v.x, y: v.y, label });
+  }
+
+  addBox(box) {
+    const obj_id = this.t.get("selected") || null;
+    if (!this.act(EVENTS.BOX, { frame: this.shown, obj_id, box })) return;
+    this.localPrompts.push({ frame: this.shown, obj_id, kind: "box", box, pending: true });
+    this.drawPoints();
   }
 
   // ---- candidates / keys -------------------------------------------------------------------
   askCandidates() {
-    this.send({ type: "candidates", frame: this.shown, obj: this.model.get("selected") || null });
+    this.act(EVENTS.CANDIDATES, { frame: this.shown, obj_id: this.t.get("selected") || null });
   }
 
   accept(index) {
-    this.send({ type: "accept", index, frame: this.model.get("candidates_frame") });
+    if (index >= this.cands.length) return;
+    this.act(EVENTS.ACCEPT, { index, frame: this.t.get("candidates_frame"), obj_id: this.t.get("candidates_obj") });
   }
 
   reject() {
-    this.send({ type: "reject" });
+    this.act(EVENTS.REJECT, { frame: this.t.get("candidates_frame") });
   }
 
   toggleHelp(open = !this.helpOpen) {
@@ -703,10 +727,10 @@ class AppView {
   onKey(e) {
     if (e.target instanceof HTMLInputElement && e.target.type !== "range" && e.target.type !== "checkbox") return;
     const action = keyAction(e, {
-      numFrames: this.model.get("num_frames"),
+      numFrames: this.t.get("num_frames"),
       helpOpen: this.helpOpen,
-      dragging: Boolean(this.drag),
-      hasCandidates: this.candidatesVisible(),
+      dragging: this.pointer.dragging,
+      hasCandidates: this.cands.length > 0,
       numCandidates: this.cands.length,
     });
     if (!action) return;
@@ -715,7 +739,7 @@ class AppView {
     switch (action.type) {
       case "seek":
       case "seekTo":
-        this.show(applySeek(action, this.shown, this.model.get("num_frames")));
+        this.show(applySeek(action, this.shown, this.t.get("num_frames")));
         break;
       case "togglePlay":
         this.togglePlay();
@@ -727,8 +751,13 @@ class AppView {
         this.toggleHelp(false);
         break;
       case "cancelDrag":
-        this.drag = null;
-        this.clearCursor();
+        this.pointer.cancel();
+        break;
+      case "selectObject":
+        this.selectObject(action.delta);
+        break;
+      case "toggleMasks":
+        this.toggleMasks();
         break;
       case "accept":
         this.accept(action.index);
@@ -739,30 +768,25 @@ class AppView {
       case "candidates":
         this.askCandidates();
         break;
+      case "propagate":
+        this.act(EVENTS.PROPAGATE, { direction: action.direction, frame: this.shown });
+        break;
+      case "step":
+        this.act(EVENTS.STEP, { frame: this.shown });
+        break;
       default:
-        this.send(action); // undo, redo, propagate, step
+        this.act(action.type); // undo, redo
     }
   }
 
   destroy() {
     if (this.playing) clearInterval(this.playing);
+    clearTimeout(this.noticeTimer);
     this.resizeObs?.disconnect();
-    for (const [ev, fn] of this.listeners) this.model.off(ev, fn);
+    globalThis.removeEventListener?.("resize", this.onWindowResize);
+    this.t.close();
     this.frames?.clear();
   }
-}
-
-/** Put RGBA pixels of size (w, h) on a context of size (cw, ch), scaling when they differ. */
-function putScaled(ctx, px, w, h, cw, ch) {
-  const img = new ImageData(px, w, h);
-  if (w === cw && h === ch) {
-    ctx.putImageData(img, 0, 0);
-    return;
-  }
-  const tmp = new OffscreenCanvas(w, h);
-  tmp.getContext("2d").putImageData(img, 0, 0);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(tmp, 0, 0, cw, ch);
 }
 
 function render({ model, el }) {

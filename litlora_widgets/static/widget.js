@@ -1,29 +1,3 @@
-// src/coords.js
-function clientToVideo(clientX, clientY, rect, videoW, videoH) {
-  const x = (clientX - rect.left) / rect.width * videoW;
-  const y = (clientY - rect.top) / rect.height * videoH;
-  return { x: clamp(x, 0, videoW - 1e-6), y: clamp(y, 0, videoH - 1e-6) };
-}
-function pixelAt(x, y, videoW, videoH) {
-  return {
-    col: clamp(Math.floor(x), 0, videoW - 1),
-    row: clamp(Math.floor(y), 0, videoH - 1)
-  };
-}
-function videoPxPerCssPx(rect, videoW) {
-  return rect.width > 0 ? videoW / rect.width : 1;
-}
-function boxFromCorners(a, b) {
-  return [Math.min(a.x, b.x), Math.min(a.y, b.y), Math.max(a.x, b.x), Math.max(a.y, b.y)];
-}
-var DRAG_THRESHOLD_CSS_PX = 5;
-function isDrag(downClient, upClient, threshold = DRAG_THRESHOLD_CSS_PX) {
-  return Math.hypot(upClient.x - downClient.x, upClient.y - downClient.y) >= threshold;
-}
-function clamp(v, lo, hi) {
-  return v < lo ? lo : v > hi ? hi : v;
-}
-
 // src/colors.js
 var PALETTE = [
   [230, 25, 75],
@@ -176,50 +150,11 @@ function renderLabelMap(labels, w, h2, colors, opts = {}) {
   }
   return out;
 }
-function maskAnchor(labels, w, h2, label = 1) {
-  let area = 0;
-  let sx = 0;
-  let sy = 0;
-  for (let y2 = 0, idx = 0; y2 < h2; y2++) {
-    for (let x2 = 0; x2 < w; x2++, idx++) {
-      if (labels[idx] === label) {
-        area++;
-        sx += x2;
-        sy += y2;
-      }
-    }
-  }
-  if (area === 0) return { area: 0, x: w / 2, y: h2 / 2 };
-  let x = Math.round(sx / area);
-  let y = Math.round(sy / area);
-  if (labels[y * w + x] !== label) {
-    for (let d = 0; d < h2; d++) {
-      for (const r of [y - d, y + d]) {
-        if (r < 0 || r >= h2) continue;
-        const cols = [];
-        for (let c = 0; c < w; c++) if (labels[r * w + c] === label) cols.push(c);
-        if (cols.length) return { area, x: cols[cols.length >> 1], y: r };
-      }
-    }
-  }
-  return { area, x, y };
-}
-function hitTestMasks(masks, col, row, w) {
-  let best = -1;
-  let bestArea = Infinity;
-  masks.forEach((m, i) => {
-    if (m && m.labels[row * w + col] && m.area < bestArea) {
-      best = i;
-      bestArea = m.area;
-    }
-  });
-  return best;
-}
 
 // src/keys.js
 var HELP = [
-  ["Left click", "include point (selected object)"],
-  ["Right / Shift click", "exclude point"],
+  ["Left click", "include point (+) for the selected object"],
+  ["Right / Shift click", "exclude point (\u2212)"],
   ["Drag", "box prompt"],
   ["\u2190 / \u2192", "previous / next frame"],
   ["Shift + \u2190 / \u2192", "10 frames back / forward"],
@@ -228,7 +163,9 @@ var HELP = [
   ["1 \u2013 9", "accept candidate n"],
   ["Esc", "reject candidates / close help / cancel drag"],
   ["C", "show candidates for this frame"],
-  ["P", "propagate forward"],
+  ["P / Shift + P", "propagate forward / backward"],
+  ["[ / ]", "previous / next object"],
+  ["H", "hide / show masks"],
   ["S", "step one frame"],
   ["Ctrl + Z / Ctrl + Shift + Z", "undo / redo"],
   ["?", "this help"]
@@ -262,8 +199,16 @@ function keyAction(ev, state = {}) {
     case "C":
       return { type: "candidates" };
     case "p":
-    case "P":
       return { type: "propagate", direction: "forward" };
+    case "P":
+      return { type: "propagate", direction: ev.shiftKey ? "backward" : "forward" };
+    case "[":
+      return { type: "selectObject", delta: -1 };
+    case "]":
+      return { type: "selectObject", delta: 1 };
+    case "h":
+    case "H":
+      return { type: "toggleMasks" };
     case "s":
     case "S":
       return { type: "step" };
@@ -289,10 +234,6 @@ function scale(d0, d1, r0, r1) {
   f.invert = (p) => k === 0 ? d0 : d0 + (p - r0) / k;
   return f;
 }
-function frameAtX(px, width, numFrames, pad = 6) {
-  const sx = scale(0, Math.max(1, numFrames - 1), pad, width - pad);
-  return Math.max(0, Math.min(numFrames - 1, Math.round(sx.invert(px))));
-}
 function setup(canvas) {
   const dpr = globalThis.devicePixelRatio || 1;
   const w = canvas.clientWidth || canvas.width;
@@ -312,7 +253,7 @@ function polyline(ctx, pts, sx, sy) {
 }
 function drawIouChart(canvas, curves, { numFrames, frame, colors }) {
   const { ctx, w, h: h2 } = setup(canvas);
-  const pad = 6;
+  const pad = 18;
   const markH = 10;
   const sx = scale(0, Math.max(1, numFrames - 1), pad, w - pad);
   const sy = scale(0, 1, h2 - markH - 4, 12);
@@ -320,10 +261,16 @@ function drawIouChart(canvas, curves, { numFrames, frame, colors }) {
   ctx.lineWidth = 1;
   for (const v of [0, 0.5, 1]) polyline(ctx, [[0, v], [numFrames - 1, v]], sx, sy);
   ctx.fillStyle = "rgba(128,128,128,0.9)";
-  ctx.fillText("IoU per frame", pad, 10);
+  ctx.fillText(curves?.iou_label ?? "IoU per frame", pad + 14, 10);
+  ctx.textAlign = "left";
+  for (const v of [0, 0.5, 1]) ctx.fillText(String(v), 1, sy(v) + 3);
+  ctx.fillText("0", sx(0), h2 - 1);
+  ctx.textAlign = "right";
+  ctx.fillText(String(Math.max(0, numFrames - 1)), w - 1, h2 - 1);
+  ctx.textAlign = "left";
   for (const series of curves?.iou ?? []) {
     const pts = [...series.points].sort((a, b) => a[0] - b[0]);
-    const col = colors.get(series.obj) ?? [80, 80, 80];
+    const col = colors.get(series.obj_id) ?? [80, 80, 80];
     ctx.strokeStyle = rgba(col, 1);
     ctx.fillStyle = rgba(col, 1);
     ctx.lineWidth = 1.5;
@@ -351,13 +298,13 @@ function drawTrainingChart(canvas, curves) {
   const pad = 6;
   const split = Math.round(w * 0.7);
   ctx.fillStyle = "rgba(128,128,128,0.9)";
-  const title = live ? `training expert ${live.expert ?? "?"}\u2026` : cur ? "last correction" : "no training yet";
+  const title = live ? "training\u2026" : cur ? "last correction" : "no training yet";
   ctx.fillText(title, pad, 10);
   ctx.fillText("per correction", split + pad, 10);
   if (cur && cur.ious?.length) {
     const n = Math.max(cur.ious.length, cur.losses?.length ?? 0);
     const sx = scale(0, Math.max(1, n - 1), pad, split - pad);
-    const sy = scale(0, 1, h2 - 4, 14);
+    const sy = scale(0, 1, h2 - 14, 14);
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = "rgb(40,170,60)";
     polyline(ctx, cur.ious.map((v, i) => [i, v]), sx, sy);
@@ -367,8 +314,14 @@ function drawTrainingChart(canvas, curves) {
     polyline(ctx, (cur.losses ?? []).map((v, i) => [i, v / maxLoss]), sx, sy);
     ctx.setLineDash([]);
     ctx.fillStyle = "rgba(128,128,128,0.9)";
-    const lastIou = cur.ious[cur.ious.length - 1];
-    ctx.fillText(`IoU ${lastIou.toFixed(2)} \xB7 ${n} ep`, split - 80, h2 - 6);
+    const lastIou = live ? cur.ious[cur.ious.length - 1] : cur.train_iou ?? cur.ious[cur.ious.length - 1];
+    ctx.clearRect(0, h2 - 11, split, 11);
+    ctx.fillStyle = "rgb(40,170,60)";
+    ctx.fillText(`\u2014 IoU ${lastIou === null ? "\u2013" : lastIou.toFixed(2)}`, pad, h2 - 2);
+    ctx.fillStyle = "rgb(230,120,30)";
+    ctx.fillText(`- - loss (\xF7 ${maxLoss.toPrecision(2)})`, pad + 62, h2 - 2);
+    ctx.fillStyle = "rgba(128,128,128,0.9)";
+    ctx.fillText(`\xB7 ${n} epoch${n === 1 ? "" : "s"}`, pad + 78, 10);
   }
   const sx2 = scale(0, Math.max(1, runs.length - 1), split + pad + 4, w - pad - 4);
   const sy2 = scale(0, 1, h2 - 4, 14);
@@ -380,54 +333,57 @@ function drawTrainingChart(canvas, curves) {
   });
 }
 
-// src/widget.js
-var LAYERS = ["frame", "mask", "cand", "points", "cursor"];
-var FRAME_CACHE_BYTES = 4e8;
-function h(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== void 0 && v !== null) e.setAttribute(k, v);
-  }
-  for (const c of children) e.append(c);
-  return e;
-}
-function button(label, title, onclick, cls = "") {
-  return h("button", { class: `ll-btn ${cls}`, title, type: "button", onclick }, label);
-}
-async function decodeJpeg(buf) {
-  const blob = new Blob([buf], { type: "image/jpeg" });
-  return createImageBitmap(blob);
-}
-var AppView = class {
-  constructor(model, el) {
+// src/events.js
+var EVENTS = Object.freeze({
+  ACCEPT: "accept",
+  ADD_OBJECT: "add_object",
+  BOX: "box",
+  CANDIDATES: "candidates",
+  CLEAR_ERROR: "clear_error",
+  CLICK: "click",
+  EXPORT: "export",
+  FRAMES: "frames",
+  LIT: "lit",
+  LIST_ADAPTERS: "list_adapters",
+  PROPAGATE: "propagate",
+  REDO: "redo",
+  REJECT: "reject",
+  REMOVE_OBJECT: "remove_object",
+  RENAME: "rename",
+  SEEK: "seek",
+  STEP: "step",
+  STOP: "stop",
+  UNDO: "undo"
+});
+var NAVIGATION = [EVENTS.FRAMES, EVENTS.SEEK, EVENTS.STOP, EVENTS.CLEAR_ERROR];
+var WHAT = Object.freeze({
+  click: "click",
+  box: "box",
+  propagate: "propagate",
+  step: "step",
+  candidates: "candidates",
+  accept: "accept",
+  reject: "reject",
+  undo: "undo",
+  redo: "redo",
+  add_object: "add object",
+  rename: "rename",
+  remove_object: "delete object",
+  lit: "LIT switch",
+  export: "export",
+  list_adapters: "load adapters"
+});
+
+// src/transport.js
+var Transport = class {
+  constructor(model) {
     this.model = model;
-    this.el = el;
-    this.shown = model.get("frame");
-    this.pending = /* @__PURE__ */ new Set();
-    this.playing = null;
-    this.drag = null;
-    this.helpOpen = false;
-    this.localPrompts = [];
-    this.cands = [];
-    this.hoverCand = -1;
     this.listeners = [];
-    this.build();
-    this.resetCaches();
-    this.bindModel();
-    this.renderAll();
-    this.requestFrames();
   }
-  // ---- kernel I/O ------------------------------------------------------------------------
-  send(msg) {
-    try {
-      this.model.send(msg);
-    } catch (err) {
-      console.warn("litlora: no kernel to send to", msg, err);
-    }
+  get(name) {
+    return this.model.get(name);
   }
-  setTrait(name, value) {
+  set(name, value) {
     this.model.set(name, value);
     this.model.save_changes();
   }
@@ -435,40 +391,529 @@ var AppView = class {
     this.model.on(event, fn);
     this.listeners.push([event, fn]);
   }
+  send(msg) {
+    try {
+      this.model.send(msg);
+      return true;
+    } catch (err) {
+      console.warn("litlora: no kernel to send to", msg, err);
+      return false;
+    }
+  }
+  close() {
+    for (const [ev, fn] of this.listeners) this.model.off(ev, fn);
+    this.listeners = [];
+  }
+};
+function refusal(type, busy) {
+  if (NAVIGATION.includes(type) || !busy) return "";
+  return `busy: ${busy}, ${WHAT[type] ?? type} ignored (\u25A0 Stop cancels)`;
+}
+var Gate = class {
+  /** `notify(text)` shows a refusal next to the controls. */
+  constructor(transport, notify) {
+    this.t = transport;
+    this.notify = notify;
+  }
+  /** Send `{type, ...payload}` unless the kernel is busy; true when it went out. */
+  send(type, payload = {}) {
+    const why = refusal(type, this.t.get("busy"));
+    if (why) {
+      this.notify(why);
+      return false;
+    }
+    return this.t.send({ type, ...payload });
+  }
+};
+
+// src/layout.js
+function fitBox(videoW, videoH, maxW, maxH) {
+  if (!(videoW > 0 && videoH > 0 && maxW > 0 && maxH > 0)) return { width: 0, height: 0 };
+  const s = Math.min(maxW / videoW, maxH / videoH);
+  const width = Math.max(1, Math.floor(videoW * s));
+  const height = Math.max(1, Math.round(width * videoH / videoW));
+  return height > maxH + 0.5 ? { width: Math.max(1, Math.round(Math.floor(maxH) * videoW / videoH)), height: Math.floor(maxH) } : { width, height };
+}
+function visibleHeight(el) {
+  const win = globalThis.innerHeight || 800;
+  const panel = el?.closest?.(".jp-WindowedPanel-outer, .jp-Notebook");
+  const h2 = panel?.clientHeight ?? 0;
+  return h2 >= 200 ? Math.min(h2, win) : win;
+}
+function maxFrameHeight(size, visible, others, min = 120) {
+  const n = Number(size);
+  if (size !== "fit" && Number.isFinite(n) && n > 0) return n;
+  return Math.max(min, visible - others - 8);
+}
+
+// src/draw.js
+function clearCanvas(c) {
+  const ctx = c.getContext("2d");
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, c.width, c.height);
+  ctx.restore();
+}
+function videoContext(canvas, videoW, videoH) {
+  const r = canvas.getBoundingClientRect();
+  const dpr = globalThis.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round((r.width || videoW) * dpr));
+  const h2 = Math.max(1, Math.round((r.height || videoH) * dpr));
+  if (canvas.width !== w || canvas.height !== h2) {
+    canvas.width = w;
+    canvas.height = h2;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, w, h2);
+  ctx.setTransform(w / videoW, 0, 0, h2 / videoH, 0, 0);
+  return { ctx, k: videoW / Math.max(1, r.width || videoW) };
+}
+function drawFrame(canvas, bmp) {
+  if (!bmp) return false;
+  canvas.getContext("2d").drawImage(bmp, 0, 0, canvas.width, canvas.height);
+  return true;
+}
+function putScaled(ctx, px, w, h2, cw, ch) {
+  const img = new ImageData(px, w, h2);
+  if (w === cw && h2 === ch) {
+    ctx.putImageData(img, 0, 0);
+    return;
+  }
+  const tmp = new OffscreenCanvas(w, h2);
+  tmp.getContext("2d").putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(tmp, 0, 0, cw, ch);
+}
+function drawMaskLayer(canvas, lm, colors) {
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (!lm) return;
+  const px = renderLabelMap(lm.labels, lm.width, lm.height, colors);
+  putScaled(ctx, px, lm.width, lm.height, canvas.width, canvas.height);
+}
+function drawSingleMask(canvas, lm, color) {
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const px = renderLabelMap(lm.labels, lm.width, lm.height, /* @__PURE__ */ new Map([[1, color]]), { fillAlpha: 0.35 });
+  putScaled(ctx, px, lm.width, lm.height, canvas.width, canvas.height);
+}
+function drawPoints(canvas, prompts, colors, videoW, videoH) {
+  const { ctx, k } = videoContext(canvas, videoW, videoH);
+  for (const p of prompts) {
+    const col = colors.get(p.obj_id) ?? [255, 255, 255];
+    ctx.globalAlpha = p.pending ? 0.55 : 1;
+    if (p.kind === "box") {
+      const [x0, y0, x1, y1] = p.box;
+      ctx.strokeStyle = rgba(col, 1);
+      ctx.lineWidth = 2 * k;
+      ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+      continue;
+    }
+    ctx.beginPath();
+    ctx.arc(p.x, p.y, 7 * k, 0, 2 * Math.PI);
+    ctx.fillStyle = p.label ? rgba(col, 1) : "rgb(20,20,20)";
+    ctx.fill();
+    ctx.lineWidth = 2 * k;
+    ctx.strokeStyle = p.label ? "#fff" : rgba(col, 1);
+    ctx.stroke();
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(p.x - 4 * k, p.y - 1 * k, 8 * k, 2 * k);
+    if (p.label) ctx.fillRect(p.x - 1 * k, p.y - 4 * k, 2 * k, 8 * k);
+  }
+  ctx.globalAlpha = 1;
+}
+function drawCursor(canvas, v, box, videoW, videoH) {
+  const { ctx, k } = videoContext(canvas, videoW, videoH);
+  ctx.lineWidth = k;
+  if (box) {
+    const [x0, y0, x1, y1] = box;
+    ctx.setLineDash([6 * k, 4 * k]);
+    ctx.strokeStyle = "#fff";
+    ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+    ctx.setLineDash([]);
+    return;
+  }
+  ctx.strokeStyle = "rgba(255,255,255,0.6)";
+  ctx.beginPath();
+  ctx.moveTo(v.x - 10 * k, v.y);
+  ctx.lineTo(v.x + 10 * k, v.y);
+  ctx.moveTo(v.x, v.y - 10 * k);
+  ctx.lineTo(v.x, v.y + 10 * k);
+  ctx.stroke();
+}
+
+// src/coords.js
+function clientToVideo(clientX, clientY, rect, videoW, videoH) {
+  const x = (clientX - rect.left) / rect.width * videoW;
+  const y = (clientY - rect.top) / rect.height * videoH;
+  return { x: clamp(x, 0, videoW - 1e-6), y: clamp(y, 0, videoH - 1e-6) };
+}
+function boxFromCorners(a, b) {
+  return [Math.min(a.x, b.x), Math.min(a.y, b.y), Math.max(a.x, b.x), Math.max(a.y, b.y)];
+}
+var DRAG_THRESHOLD_CSS_PX = 5;
+function isDrag(downClient, upClient, threshold = DRAG_THRESHOLD_CSS_PX) {
+  return Math.hypot(upClient.x - downClient.x, upClient.y - downClient.y) >= threshold;
+}
+function clamp(v, lo, hi) {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+// src/pointer.js
+var Pointer = class {
+  /**
+   * `stage`: the element holding the canvases; `top`: the canvas that receives the pointer.
+   * cb: {isFocused, focus, videoSize, onFocusClick, onPoint(v, label), onBox(box)}
+   */
+  constructor(stage, top, cb) {
+    this.top = top;
+    this.cb = cb;
+    this.drag = null;
+    const stop = (e) => {
+      e.preventDefault();
+      e.stopPropagation();
+    };
+    stage.addEventListener("contextmenu", stop);
+    top.addEventListener("pointerdown", (e) => this.down(e));
+    top.addEventListener("pointermove", (e) => this.move(e));
+    top.addEventListener("pointerup", (e) => this.up(e));
+    top.addEventListener("pointerleave", () => !this.drag && clearCanvas(this.top));
+  }
+  get dragging() {
+    return Boolean(this.drag);
+  }
+  toVideo(e) {
+    const [w, h2] = this.cb.videoSize();
+    return clientToVideo(e.clientX, e.clientY, this.top.getBoundingClientRect(), w, h2);
+  }
+  down(e) {
+    if (e.button !== 0 && e.button !== 2) return;
+    const focusOnly = !this.cb.isFocused();
+    this.cb.focus();
+    e.preventDefault();
+    e.stopPropagation();
+    this.top.setPointerCapture?.(e.pointerId);
+    this.drag = { client: { x: e.clientX, y: e.clientY }, video: this.toVideo(e), button: e.button, focusOnly };
+  }
+  move(e) {
+    const v = this.toVideo(e);
+    const d = this.drag;
+    const box = d && d.button === 0 && isDrag(d.client, { x: e.clientX, y: e.clientY }) ? boxFromCorners(d.video, v) : null;
+    drawCursor(this.top, v, box, ...this.cb.videoSize());
+  }
+  up(e) {
+    const d = this.drag;
+    this.drag = null;
+    clearCanvas(this.top);
+    if (!d) return;
+    e.preventDefault();
+    e.stopPropagation();
+    if (d.focusOnly) {
+      this.cb.onFocusClick?.();
+      return;
+    }
+    const v = this.toVideo(e);
+    if (d.button === 0 && isDrag(d.client, { x: e.clientX, y: e.clientY })) {
+      this.cb.onBox(boxFromCorners(d.video, v));
+      return;
+    }
+    this.cb.onPoint(v, d.button === 2 || e.shiftKey ? 0 : 1);
+  }
+  cancel() {
+    this.drag = null;
+    clearCanvas(this.top);
+  }
+};
+
+// src/dom.js
+function h(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== void 0 && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c !== null && c !== void 0) e.append(c);
+  return e;
+}
+function button(label, title, onclick, cls = "") {
+  return h("button", { class: `ll-btn ${cls}`.trim(), title, type: "button", onclick }, label);
+}
+
+// src/candidates.js
+function cropBox(cands, width, height, { margin = 0.35, minSide = 32 } = {}) {
+  const boxes = cands.filter((c) => c && c.bbox).map((c) => c.bbox);
+  if (!boxes.length) return [0, 0, width, height];
+  let x0 = Math.min(...boxes.map((b) => b[0]));
+  let y0 = Math.min(...boxes.map((b) => b[1]));
+  let x1 = Math.max(...boxes.map((b) => b[2]));
+  let y1 = Math.max(...boxes.map((b) => b[3]));
+  const side = Math.max(minSide, (x1 - x0) * (1 + 2 * margin), (y1 - y0) * (1 + 2 * margin));
+  const cx = (x0 + x1) / 2;
+  const cy = (y0 + y1) / 2;
+  const half = Math.min(side, Math.max(width, height)) / 2;
+  x0 = Math.max(0, Math.round(cx - half));
+  y0 = Math.max(0, Math.round(cy - half));
+  x1 = Math.min(width, Math.round(cx + half));
+  y1 = Math.min(height, Math.round(cy + half));
+  return [x0, y0, x1, y1];
+}
+function candidateName(cand) {
+  return cand.expert === null || cand.expert === void 0 ? "SAM2" : `expert ${cand.expert}`;
+}
+function fmt(v, digits = 2) {
+  return v === null || v === void 0 || !Number.isFinite(v) ? "\u2013" : v.toFixed(digits);
+}
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+function candidatePanel({ cands, frame, bmp, side = 132, onAccept, onHover, onReject }) {
+  const first = cands.find(Boolean);
+  const W = first?.width ?? 1;
+  const H = first?.height ?? 1;
+  const [x0, y0, x1, y1] = cropBox(cands, W, H);
+  const cw = x1 - x0;
+  const ch = y1 - y0;
+  const scale2 = side / Math.max(cw, ch);
+  const tw = Math.max(1, Math.round(cw * scale2));
+  const th = Math.max(1, Math.round(ch * scale2));
+  const items = cands.map((cand, i) => {
+    const col = CANDIDATE_COLORS[(i + 1) % CANDIDATE_COLORS.length];
+    const crop = h("canvas", { class: "ll-crop", width: String(tw), height: String(th) });
+    const ctx = crop.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    if (bmp) ctx.drawImage(bmp, x0, y0, cw, ch, 0, 0, tw, th);
+    else {
+      ctx.fillStyle = "#222";
+      ctx.fillRect(0, 0, tw, th);
+    }
+    if (cand && !cand.absent) {
+      const px = renderLabelMap(cand.labels, cand.width, cand.height, /* @__PURE__ */ new Map([[1, col]]), { fillAlpha: 0.4 });
+      const tmp = new OffscreenCanvas(cand.width, cand.height);
+      tmp.getContext("2d").putImageData(new ImageData(px, cand.width, cand.height), 0, 0);
+      ctx.drawImage(tmp, x0, y0, cw, ch, 0, 0, tw, th);
+    }
+    const absent = cand?.absent ? h("span", { class: "ll-absent", title: "this candidate says the object is not in this frame" }, "absent") : null;
+    const item = h(
+      "div",
+      {
+        class: `ll-cand${cand?.absent ? " ll-cand-absent" : ""}`,
+        "data-index": String(i),
+        title: `accept ${candidateName(cand ?? {})} (key ${i + 1})`
+      },
+      h("div", { class: "ll-crop-box" }, crop, absent),
+      h(
+        "div",
+        { class: "ll-cand-info" },
+        h("span", { class: "ll-cand-num", style: `background:${toHex(col)};color:${contrastText(col)}` }, String(i + 1)),
+        h("span", { class: "ll-cand-name" }, candidateName(cand ?? {}))
+      ),
+      h(
+        "div",
+        { class: "ll-cand-scores" },
+        `IoU ${fmt(cand?.score)} \xB7 obj ${fmt(cand?.obj_score, 1)}`
+      )
+    );
+    item.addEventListener("click", () => onAccept?.(i));
+    item.addEventListener("mouseenter", () => onHover?.(i));
+    item.addEventListener("mouseleave", () => onHover?.(-1));
+    return item;
+  });
+  const n = cands.length;
+  const keys = n === 1 ? "key 1" : `keys 1\u2013${n}`;
+  const title = h("div", { class: "ll-cands-title" }, `frame ${frame}: ${plural(n, "candidate")} \xB7 ${keys} accept`);
+  const reject = h("button", { class: "ll-btn", type: "button", title: "reject every candidate (Esc)", onclick: onReject }, "\u2715 reject (Esc)");
+  return [title, h("div", { class: "ll-cand-row" }, ...items, reject)];
+}
+
+// src/timeline.js
+var ROW_H = 10;
+var GAP = 2;
+var LEGEND = [
+  ["t", "tracked"],
+  ["u", "unsure"],
+  ["0", "absent"],
+  ["p", "prompt"],
+  ["c", "correction"],
+  ["a", "accepted"]
+];
+function cellColor(code, objColor) {
+  switch (code) {
+    case "t":
+      return [...objColor, 0.45];
+    case "u":
+      return [255, 150, 0, 0.95];
+    case "0":
+      return [90, 90, 90, 0.6];
+    case "p":
+      return [...objColor, 1];
+    case "c":
+      return [230, 30, 200, 1];
+    case "a":
+      return [40, 190, 70, 1];
+    default:
+      return null;
+  }
+}
+function cellX(f, numFrames, width) {
+  const w = width / Math.max(1, numFrames);
+  return [f * w, (f + 1) * w];
+}
+function frameAtX(x, width, numFrames) {
+  const f = Math.floor(x / Math.max(1, width) * numFrames);
+  return Math.max(0, Math.min(numFrames - 1, f));
+}
+function timelineHeight(rows) {
+  return Math.max(1, rows) * (ROW_H + GAP) + GAP;
+}
+function drawTimeline(canvas, timeline, { numFrames, frame, colors, width }) {
+  const rows = timeline?.rows ?? [];
+  const dpr = globalThis.devicePixelRatio || 1;
+  const height = timelineHeight(rows.length);
+  canvas.style.height = `${height}px`;
+  canvas.width = Math.max(1, Math.round(width * dpr));
+  canvas.height = Math.round(height * dpr);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  ctx.fillStyle = "rgba(128,128,128,0.15)";
+  ctx.fillRect(0, 0, width, height);
+  rows.forEach((row, r) => {
+    const col = colors.get(row.obj_id) ?? [200, 200, 200];
+    const y = GAP + r * (ROW_H + GAP);
+    for (let f = 0; f < row.codes.length && f < numFrames; f++) {
+      const c = cellColor(row.codes[f], col);
+      if (!c) continue;
+      const [x02, x12] = cellX(f, numFrames, width);
+      ctx.fillStyle = rgba(c.slice(0, 3), c[3]);
+      ctx.fillRect(Math.floor(x02), y, Math.max(1, Math.floor(x12) - Math.floor(x02)), ROW_H);
+    }
+  });
+  const [x0, x1] = cellX(frame, numFrames, width);
+  ctx.fillStyle = "rgba(25,118,210,1)";
+  ctx.fillRect(Math.floor((x0 + x1) / 2) - 1, 0, 2, height);
+  return rows.length;
+}
+
+// src/library.js
+function adapterSummary(r) {
+  const parts = [
+    r.video && `video ${r.video}`,
+    r.object && `object ${r.object}`,
+    r.model && `model ${r.model}`,
+    r.date,
+    `${r.num_experts} expert${r.num_experts === 1 ? "" : "s"}`,
+    r.strength !== null && r.strength !== void 0 ? `strength ${r.strength}` : ""
+  ];
+  return parts.filter(Boolean).join(" \xB7 ");
+}
+function libraryPanel(lib, { onLoad, onClose }) {
+  const rows = (lib.rows ?? []).map(
+    (r) => h(
+      "div",
+      { class: `ll-adapter${r.fits ? "" : " ll-adapter-misfit"}`, "data-fits": String(r.fits) },
+      h("button", { class: "ll-btn", type: "button", disabled: !r.fits, title: r.fits ? `load ${r.name}` : r.why, onclick: () => onLoad(r.path) }, "Load"),
+      h("b", {}, r.name),
+      h("span", { class: "ll-adapter-meta" }, adapterSummary(r)),
+      h("span", { class: r.fits ? "ll-fit" : "ll-misfit" }, r.fits ? "fits this model" : `does not fit: ${r.why}`)
+    )
+  );
+  return [
+    h(
+      "div",
+      { class: "ll-cands-title" },
+      `adapters in ${lib.folder}`,
+      h("button", { class: "ll-btn", type: "button", title: "close", onclick: onClose }, "\u2715")
+    ),
+    ...rows
+  ];
+}
+
+// src/widget.js
+var LAYERS = ["frame", "mask", "hover", "points", "cursor"];
+var FRAME_CACHE_BYTES = 4e8;
+var NOTICE_MS = 5e3;
+async function decodeJpeg(buf) {
+  const blob = new Blob([buf], { type: "image/jpeg" });
+  return createImageBitmap(blob);
+}
+var AppView = class {
+  constructor(model, el) {
+    this.t = new Transport(model);
+    this.gate = new Gate(this.t, (text) => this.showNotice(text));
+    this.el = el;
+    this.shown = model.get("frame");
+    this.pending = /* @__PURE__ */ new Set();
+    this.playing = null;
+    this.helpOpen = false;
+    this.masksHidden = false;
+    this.localPrompts = [];
+    this.cands = [];
+    this.hoverCand = -1;
+    this.notice = "";
+    this.noticeTimer = null;
+    this.build();
+    this.resetCaches();
+    this.bindModel();
+    this.renderAll();
+    this.requestFrames();
+  }
+  get model() {
+    return this.t.model;
+  }
+  // ---- kernel I/O ------------------------------------------------------------------------
   bindModel() {
-    const m = this.model;
-    this.on("msg:custom", (msg, buffers) => this.onMessage(msg, buffers));
-    this.on("change:frame", () => {
-      const f = m.get("frame");
+    const t = this.t;
+    t.on("msg:custom", (msg, buffers) => this.onMessage(msg, buffers));
+    t.on("change:frame", () => {
+      const f = t.get("frame");
       if (f !== this.shown) this.show(f, { fromKernel: true });
       this.updateNav();
     });
-    this.on("change:num_frames", () => this.updateNav());
-    this.on("change:video_width", () => this.resetCaches());
-    this.on("change:video_height", () => this.resetCaches());
-    this.on("change:mask_epoch", () => {
+    t.on("change:num_frames", () => this.updateNav());
+    t.on("change:video_width", () => this.resetCaches());
+    t.on("change:video_height", () => this.resetCaches());
+    t.on("change:size", () => this.fit());
+    t.on("change:mask_epoch", () => {
       this.maskCache.clear();
       this.onMask();
     });
-    this.on("change:mask_bytes", () => this.onMask());
-    this.on("change:objects", () => {
+    t.on("change:mask_bytes", () => this.onMask());
+    t.on("change:objects", () => {
       this.renderObjects();
       this.drawMask();
       this.drawPoints();
       this.drawCurves();
+      this.drawTimeline();
+      this.renderStatus();
     });
-    this.on("change:selected", () => this.renderObjects());
-    this.on("change:prompts", () => {
+    t.on("change:selected", () => this.renderObjects());
+    t.on("change:prompts", () => {
       this.localPrompts = [];
       this.drawPoints();
     });
-    this.on("change:candidates", () => this.onCandidates());
-    this.on("change:curves", () => this.drawCurves());
-    for (const t of ["busy", "progress", "training", "lit", "can_undo", "can_redo", "status"]) {
-      this.on(`change:${t}`, () => this.renderStatus());
+    t.on("change:candidates", () => this.onCandidates());
+    t.on("change:candidates_frame", () => this.onCandidates());
+    t.on("change:curves", () => this.drawCurves());
+    t.on("change:timeline", () => this.drawTimeline());
+    t.on("change:adapters", () => this.renderLibrary());
+    t.on("change:export_dir", () => {
+      this.exportDir.value = t.get("export_dir") || "";
+    });
+    t.on("change:notice", () => {
+      const n = t.get("notice") || {};
+      this.localPrompts = [];
+      this.drawPoints();
+      if (n.text) this.showNotice(n.text);
+    });
+    t.on("change:busy", () => {
+      if (!t.get("busy")) this.clearNotice();
+    });
+    for (const name of ["busy", "progress", "training", "lit", "can_undo", "can_redo", "status", "error"]) {
+      t.on(`change:${name}`, () => this.renderStatus());
     }
-    this.on("change:error", () => this.renderError());
-    this.on("change:static_frame", () => this.loadStaticFrame());
+    t.on("change:static_frame", () => this.loadStaticFrame());
   }
   onMessage(msg, buffers) {
     if (msg?.type === "frame" && buffers?.length) {
@@ -477,7 +922,7 @@ var AppView = class {
         this.pending.delete(f);
         this.frames.set(f, bmp);
         if (f === this.shown) this.drawFrame();
-        if (this.cands.length && f === this.model.get("candidates_frame")) this.renderCandStrip();
+        if (this.cands.length && f === this.t.get("candidates_frame")) this.renderCandidates();
       }).catch((err) => {
         this.pending.delete(f);
         console.error("litlora: bad frame", f, err);
@@ -485,55 +930,59 @@ var AppView = class {
     }
   }
   requestFrames(dir = 1) {
-    const n = this.model.get("num_frames");
+    const n = this.t.get("num_frames");
     const want = prefetchPlan(this.shown, n, (f) => this.frames.has(f) || this.pending.has(f), {
       dir,
       ahead: this.playing ? 16 : 8
     });
     if (!want.length) return;
     want.forEach((f) => this.pending.add(f));
-    this.send({ type: "frames", frames: want });
+    this.t.send({ type: EVENTS.FRAMES, frames: want });
     setTimeout(() => want.forEach((f) => this.pending.delete(f)), 5e3);
   }
   loadStaticFrame() {
-    const buf = this.model.get("static_frame");
+    const buf = this.t.get("static_frame");
     if (!buf || !buf.byteLength) return;
-    const f = this.model.get("static_frame_index");
+    const f = this.t.get("static_frame_index");
     decodeJpeg(buf).then((bmp) => {
       this.frames.set(f, bmp);
       if (f === this.shown) this.drawFrame();
     });
   }
+  /** Send an action through the busy gate (navigation never comes here). */
+  act(type, payload = {}) {
+    return this.gate.send(type, payload);
+  }
   // ---- DOM -----------------------------------------------------------------------------
   build() {
-    const el = this.el;
     this.root = h("div", { class: "litlora", tabindex: "0", "data-lm-suppress-shortcuts": "true" });
     this.title = h("span", { class: "ll-title" });
-    this.statusEl = h("span", { class: "ll-status", "data-testid": "status" });
-    this.header = h("div", { class: "ll-header" }, this.title, this.statusEl);
-    this.errorText = h("span", { class: "ll-error-text" });
-    this.errorEl = h(
-      "div",
-      { class: "ll-error", "data-testid": "error", hidden: "" },
-      this.errorText,
-      button("\xD7", "dismiss", () => {
-        this.setTrait("error", "");
-      })
-    );
-    this.objectsEl = h("div", { class: "ll-objects" });
-    this.stage = h("div", { class: "ll-stage" });
+    this.objectsEl = h("span", { class: "ll-objects" });
+    this.header = h("div", { class: "ll-header" }, this.title, this.objectsEl);
+    this.noticeEl = h("div", { class: "ll-model-notice", hidden: true });
+    this.stage = h("div", { class: "ll-stage", "data-jp-suppress-context-menu": "true" });
     this.canvases = {};
     for (const name of LAYERS) {
-      const c = h("canvas", { class: `ll-layer ll-${name}`, "data-layer": name });
+      const c = h("canvas", { class: `ll-layer ll-layer-${name}`, "data-layer": name });
       this.canvases[name] = c;
       this.stage.append(c);
     }
-    const top = this.canvases.cursor;
-    top.addEventListener("contextmenu", (e) => e.preventDefault());
-    top.addEventListener("pointerdown", (e) => this.onPointerDown(e));
-    top.addEventListener("pointermove", (e) => this.onPointerMove(e));
-    top.addEventListener("pointerup", (e) => this.onPointerUp(e));
-    top.addEventListener("pointerleave", () => this.clearCursor());
+    this.pointer = new Pointer(this.stage, this.canvases.cursor, {
+      isFocused: () => this.engaged || this.root.contains(document.activeElement),
+      focus: () => this.root.focus({ preventScroll: true }),
+      videoSize: () => [this.canvases.frame.width, this.canvases.frame.height],
+      onFocusClick: () => this.showNotice("widget focused: click again to add a point"),
+      onPoint: (v, label) => this.addPoint(v, label),
+      onBox: (box) => this.addBox(box)
+    });
+    this.timeline = h("canvas", { class: "ll-timeline", "data-testid": "timeline" });
+    this.timelineWrap = h("div", { class: "ll-timeline-wrap", title: "timeline: click or drag to jump" }, this.timeline);
+    this.bindTimeline();
+    const legend = LEGEND.map(([code, word]) => {
+      const c = cellColor(code, [120, 120, 120]);
+      return h("span", { class: "ll-legend-item" }, h("i", { style: `background:rgba(${c.slice(0, 3).join(",")},${c[3]})` }), word);
+    });
+    this.legendEl = h("div", { class: "ll-legend" }, ...legend);
     this.slider = h("input", { type: "range", min: "0", class: "ll-slider", "aria-label": "frame" });
     this.slider.addEventListener("input", () => this.show(Number(this.slider.value)));
     this.frameLabel = h("span", { class: "ll-frame-label", "data-testid": "frame-label" });
@@ -545,148 +994,231 @@ var AppView = class {
       button("\u25C1", "previous frame (\u2190)", () => this.show(this.shown - 1)),
       this.playBtn,
       button("\u25B7", "next frame (\u2192)", () => this.show(this.shown + 1)),
-      button("\u21E5", "last frame (End)", () => this.show(this.model.get("num_frames") - 1)),
+      button("\u21E5", "last frame (End)", () => this.show(this.t.get("num_frames") - 1)),
       this.slider,
       this.frameLabel
     );
-    this.progressBar = h("progress", { class: "ll-progress", max: "1", value: "0" });
-    this.progressLabel = h("span", { class: "ll-progress-label" });
     this.litBox = h("input", { type: "checkbox", class: "ll-lit" });
-    this.litBox.addEventListener("change", () => this.setTrait("lit", this.litBox.checked));
-    this.trainEl = h("span", { class: "ll-training", "data-testid": "training" });
-    this.undoBtn = button("\u21B6", "undo (Ctrl+Z)", () => this.send({ type: "undo" }));
-    this.redoBtn = button("\u21B7", "redo (Ctrl+Shift+Z)", () => this.send({ type: "redo" }));
-    this.stopBtn = button("\u25A0 Stop", "stop propagation / training", () => this.stop(), "ll-stop");
-    const prop = (direction) => () => this.send({ type: "propagate", direction });
+    this.litBox.addEventListener("change", () => {
+      if (this.t.get("busy")) {
+        this.litBox.checked = Boolean(this.t.get("lit"));
+        this.showNotice(`busy: ${this.t.get("busy")}, LIT switch ignored (\u25A0 Stop cancels)`);
+        return;
+      }
+      this.t.set("lit", this.litBox.checked);
+    });
+    const prop = (direction) => () => this.act(EVENTS.PROPAGATE, { direction, frame: this.shown });
+    this.btn = {
+      bwd: button("\u25C0\u25C0", "propagate backward (Shift+P)", prop("backward"), "ll-prop-bwd"),
+      fwd: button("Propagate \u25B6\u25B6", "propagate forward (P)", prop("forward"), "ll-prop-fwd"),
+      both: button("\u25C0\u25B6", "propagate both ways", prop("both"), "ll-prop-both"),
+      step: button("Step", "track one frame forward (S)", () => this.act(EVENTS.STEP, { frame: this.shown }), "ll-step"),
+      cands: button("Candidates", "every expert's mask for this frame (C)", () => this.askCandidates(), "ll-cand-btn"),
+      undo: button("\u21B6", "undo (Ctrl+Z)", () => this.act(EVENTS.UNDO), "ll-undo"),
+      redo: button("\u21B7", "redo (Ctrl+Shift+Z)", () => this.act(EVENTS.REDO), "ll-redo"),
+      hide: button("\u25D0", "hide / show masks (H)", () => this.toggleMasks(), "ll-hide"),
+      stop: button("\u25A0 Stop", "stop propagation / training", () => this.stop(), "ll-stop")
+    };
     const actions = h(
       "div",
       { class: "ll-actions" },
-      button("\u25C0\u25C0", "propagate backward", prop("backward"), "ll-prop-bwd"),
-      button("Propagate \u25B6\u25B6", "propagate forward (P)", prop("forward"), "ll-prop-fwd"),
-      button("\u25C0\u25B6", "propagate both ways", prop("both"), "ll-prop-both"),
-      button("Step", "track one frame forward (S)", () => this.send({ type: "step" }), "ll-step"),
-      this.stopBtn,
-      this.progressBar,
-      this.progressLabel,
-      h("label", { class: "ll-lit-label", title: "LIT-LoRA: corrections train at once" }, this.litBox, " LIT"),
-      this.trainEl,
-      button("Candidates", "every expert's mask for this frame (C)", () => this.askCandidates(), "ll-cand-btn"),
-      this.undoBtn,
-      this.redoBtn,
+      this.btn.bwd,
+      this.btn.fwd,
+      this.btn.both,
+      this.btn.step,
+      this.btn.stop,
+      h("label", { class: "ll-lit-label", title: "LIT-LoRA: corrections on tracked frames train an expert at once" }, this.litBox, " LIT"),
+      this.btn.cands,
+      this.btn.undo,
+      this.btn.redo,
+      this.btn.hide,
       button("?", "keyboard help (?)", () => this.toggleHelp())
     );
-    this.candStrip = h("div", { class: "ll-cands", "data-testid": "candidates" });
+    this.progressBar = h("progress", { class: "ll-progress", max: "1", value: "0" });
+    this.progressLabel = h("span", { class: "ll-progress-label", "data-testid": "progress" });
+    this.msgEl = h("span", { class: "ll-msg", "data-testid": "status" });
+    this.errClose = button("\xD7", "dismiss", () => this.t.set("error", ""), "ll-err-close");
+    this.feedback = h(
+      "div",
+      { class: "ll-feedback", "data-testid": "feedback" },
+      this.progressBar,
+      this.progressLabel,
+      this.msgEl,
+      this.errClose
+    );
+    this.candPanel = h("div", { class: "ll-cands", "data-testid": "candidates" });
+    this.libraryEl = h("div", { class: "ll-library", "data-testid": "adapters", hidden: true });
     this.iouCanvas = h("canvas", { class: "ll-curve ll-curve-iou" });
-    this.iouCanvas.addEventListener("click", (e) => {
-      const r = this.iouCanvas.getBoundingClientRect();
-      this.show(frameAtX(e.clientX - r.left, r.width, this.model.get("num_frames")));
-    });
     this.trainCanvas = h("canvas", { class: "ll-curve ll-curve-train" });
     const curves = h("div", { class: "ll-curves" }, this.iouCanvas, this.trainCanvas);
-    const exp = (kind) => () => this.send({ type: "export", format: kind });
-    this.exportEl = h(
-      "div",
-      { class: "ll-export" },
-      button("COCO JSON", "export masks as COCO RLE JSON", exp("coco")),
-      button("DAVIS PNGs", "export masks as DAVIS palette PNGs", exp("davis")),
+    const exp = (kind) => () => this.act(EVENTS.EXPORT, { format: kind });
+    this.exportDir = h("input", { class: "ll-export-dir", title: "export folder", "aria-label": "export folder" });
+    this.exportDir.addEventListener("change", () => this.t.set("export_dir", this.exportDir.value));
+    this.exportDir.addEventListener("keydown", (e) => e.stopPropagation());
+    this.exportBtns = [
+      button("COCO JSON", "export masks as COCO RLE JSON (new file each time)", exp("coco")),
+      button("DAVIS PNGs", "export masks as DAVIS palette PNGs (new folder each time)", exp("davis")),
       button("Save adapters", "save the LoRA experts", exp("save_adapters")),
-      button("Load adapters", "load LoRA experts from the export folder", exp("load_adapters"))
-    );
-    this.helpEl = h("div", { class: "ll-help", hidden: "" });
+      button("Load adapters", "the adapter files of the export folder, to pick one", () => this.act(EVENTS.LIST_ADAPTERS))
+    ];
+    this.exportEl = h("div", { class: "ll-export" }, "Export to ", this.exportDir, ...this.exportBtns);
+    this.helpEl = h("div", { class: "ll-help", hidden: true });
     const rows = HELP.map(([k, v]) => h("tr", {}, h("td", {}, h("kbd", {}, k)), h("td", {}, v)));
-    this.helpEl.append(
-      h("div", { class: "ll-help-box" }, h("b", {}, "Keyboard & mouse"), h("table", {}, ...rows))
-    );
+    this.helpEl.append(h("div", { class: "ll-help-box" }, h("b", {}, "Keyboard & mouse"), h("table", {}, ...rows)));
     this.helpEl.addEventListener("click", () => this.toggleHelp(false));
     this.root.append(
       this.header,
-      this.errorEl,
-      this.objectsEl,
+      this.noticeEl,
       this.stage,
+      this.timelineWrap,
       nav,
       actions,
-      this.candStrip,
+      this.feedback,
+      this.candPanel,
+      this.legendEl,
       curves,
       this.exportEl,
+      this.libraryEl,
       this.helpEl
     );
     this.root.addEventListener("keydown", (e) => this.onKey(e));
-    el.append(this.root);
-    this.resizeObs = new ResizeObserver(() => {
-      this.drawCurves();
-      this.drawPoints();
+    this.engaged = false;
+    this.root.addEventListener("focusin", () => {
+      this.engaged = true;
     });
-    this.resizeObs.observe(this.stage);
+    this.root.addEventListener("focusout", (e) => {
+      if (e.relatedTarget && !this.root.contains(e.relatedTarget)) this.engaged = false;
+    });
+    this.el.append(this.root);
+    this.resizeObs = new ResizeObserver(() => this.fit());
+    this.resizeObs.observe(this.root);
+    this.onWindowResize = () => this.fit();
+    globalThis.addEventListener?.("resize", this.onWindowResize);
+  }
+  bindTimeline() {
+    const seekAt = (e) => {
+      const r = this.timeline.getBoundingClientRect();
+      this.show(frameAtX(e.clientX - r.left, r.width, this.t.get("num_frames")));
+    };
+    this.timeline.addEventListener("pointerdown", (e) => {
+      if (e.button !== 0) return;
+      e.preventDefault();
+      this.timeline.setPointerCapture?.(e.pointerId);
+      this.scrubbing = true;
+      seekAt(e);
+    });
+    this.timeline.addEventListener("pointermove", (e) => this.scrubbing && seekAt(e));
+    const end = () => {
+      this.scrubbing = false;
+    };
+    this.timeline.addEventListener("pointerup", end);
+    this.timeline.addEventListener("pointercancel", end);
+  }
+  /** Size the frame box: whole CSS px, aspect kept, the whole tool within the visible height. */
+  fit() {
+    const w = this.t.get("video_width") || 1;
+    const hgt = this.t.get("video_height") || 1;
+    const availW = this.root.clientWidth;
+    if (!availW) return;
+    const others = this.root.offsetHeight - this.stage.offsetHeight;
+    const maxH = maxFrameHeight(this.t.get("size") || "fit", visibleHeight(this.root), others);
+    const box = fitBox(w, hgt, availW, maxH);
+    if (box.width !== this.boxW || box.height !== this.boxH) {
+      this.boxW = box.width;
+      this.boxH = box.height;
+      this.stage.style.width = `${box.width}px`;
+      this.stage.style.height = `${box.height}px`;
+      this.root.dataset.stageSize = `${box.width}x${box.height}`;
+      this.drawPoints();
+    }
+    if (this.timelineW !== availW) {
+      this.timelineW = availW;
+      this.drawTimeline();
+      this.drawCurves();
+    }
   }
   resetCaches() {
-    const w = this.model.get("video_width") || 1;
-    const hgt = this.model.get("video_height") || 1;
+    const w = this.t.get("video_width") || 1;
+    const hgt = this.t.get("video_height") || 1;
     for (const c of Object.values(this.canvases)) {
       c.width = w;
       c.height = hgt;
     }
-    this.stage.style.aspectRatio = `${w} / ${hgt}`;
-    this.stage.style.maxWidth = `calc(70vh * ${w / hgt})`;
+    this.boxW = this.boxH = void 0;
     const cap = Math.max(16, Math.min(400, Math.floor(FRAME_CACHE_BYTES / (w * hgt * 4))));
     this.frames?.clear();
     this.frames = new LRUCache(cap, (bmp) => bmp?.close?.());
     this.maskCache = new LRUCache(cap);
     this.pending.clear();
     this.loadStaticFrame();
+    this.fit();
   }
   renderAll() {
     this.renderTitle();
     this.renderObjects();
     this.renderStatus();
-    this.renderError();
     this.updateNav();
     this.onMask();
     this.onCandidates();
     this.drawPoints();
     this.drawCurves();
+    this.drawTimeline();
+    this.exportDir.value = this.t.get("export_dir") || "";
+    this.renderLibrary();
+    this.fit();
   }
   renderTitle() {
-    const m = this.model;
-    const parts = [m.get("video_name"), `${m.get("video_width")}\xD7${m.get("video_height")}`, m.get("model_name")];
+    const t = this.t;
+    const parts = [t.get("video_name"), `${t.get("video_width")}\xD7${t.get("video_height")}`, t.get("model_name")];
     this.title.textContent = parts.filter(Boolean).join(" \xB7 ");
-    if (m.get("random_weights")) {
+    if (t.get("random_weights")) {
       this.title.append(h("span", { class: "ll-badge", title: "masks are meaningless" }, "random weights"));
     }
   }
   renderObjects() {
-    const sel = this.model.get("selected");
-    const chips = this.model.get("objects").map((o) => {
+    const sel = this.t.get("selected");
+    const chips = (this.t.get("objects") || []).map((o) => {
       const name = h("span", { class: "ll-obj-name" }, o.name);
       const chip = h(
         "span",
         {
           class: `ll-obj${o.id === sel ? " ll-selected" : ""}`,
           "data-obj": String(o.id),
-          title: "click: select \xB7 double-click: rename"
+          title: "click: select ([ / ] keys) \xB7 double-click: rename"
         },
         h("span", { class: "ll-swatch", style: `background:${toHex(o.color)}` }),
         name,
-        h("span", {
-          class: "ll-obj-del",
-          title: "delete object",
-          onclick: (e) => {
-            e.stopPropagation();
-            if (confirm(`Delete ${o.name}?`)) this.send({ type: "remove_object", obj: o.id });
-          }
-        }, "\xD7")
+        h(
+          "span",
+          {
+            class: "ll-obj-del",
+            title: "delete object",
+            onclick: (e) => {
+              e.stopPropagation();
+              if (confirm(`Delete ${o.name}?`)) this.act(EVENTS.REMOVE_OBJECT, { obj_id: o.id });
+            }
+          },
+          "\xD7"
+        )
       );
-      chip.addEventListener("click", () => this.setTrait("selected", o.id));
+      chip.addEventListener("click", () => this.t.set("selected", o.id));
       chip.addEventListener("dblclick", () => this.renameObject(o, name));
       return chip;
     });
-    const add = button("+ object", "add an object (next clicks go to it)", () => this.send({ type: "add_object" }));
+    const add = button("+ object", "add an object (next clicks go to it)", () => this.act(EVENTS.ADD_OBJECT));
     this.objectsEl.replaceChildren(...chips, add);
+  }
+  selectObject(delta) {
+    const ids = (this.t.get("objects") || []).map((o) => o.id);
+    if (!ids.length) return;
+    const i = ids.indexOf(this.t.get("selected"));
+    this.t.set("selected", ids[(i + delta + ids.length) % ids.length]);
   }
   renameObject(o, nameEl) {
     const input = h("input", { class: "ll-rename", value: o.name });
     const done = (commit) => {
       if (commit && input.value.trim() && input.value !== o.name) {
-        this.send({ type: "rename", obj: o.id, name: input.value.trim() });
+        this.act(EVENTS.RENAME, { obj_id: o.id, name: input.value.trim() });
       }
       this.renderObjects();
     };
@@ -700,49 +1232,96 @@ var AppView = class {
     input.focus();
     input.select();
   }
+  showNotice(text) {
+    this.notice = text;
+    this.root.dataset.notice = text;
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => {
+      this.notice = "";
+      this.root.dataset.notice = "";
+      this.renderStatus();
+    }, NOTICE_MS);
+    this.renderStatus();
+  }
+  clearNotice() {
+    clearTimeout(this.noticeTimer);
+    this.notice = "";
+    this.root.dataset.notice = "";
+  }
   renderStatus() {
-    const m = this.model;
-    const busy = m.get("busy");
-    const p = m.get("progress") || {};
+    const t = this.t;
+    const busy = t.get("busy");
+    const p = t.get("progress") || {};
+    const tr = t.get("training") || {};
+    const err = t.get("error");
+    const hasObj = (t.get("objects") || []).length > 0;
     this.root.classList.toggle("ll-is-busy", Boolean(busy));
     this.root.dataset.busy = busy || "";
-    this.statusEl.textContent = busy ? `\u23F3 ${busy}` : m.get("status") || "";
+    this.root.dataset.error = err || "";
+    this.progressBar.hidden = !p.total;
     this.progressBar.max = Math.max(1, p.total || 1);
     this.progressBar.value = p.done || 0;
-    this.progressLabel.textContent = p.total ? `${p.done ?? 0}/${p.total} ${p.label ?? ""}` : "";
-    this.litBox.checked = Boolean(m.get("lit"));
-    this.undoBtn.disabled = !m.get("can_undo");
-    this.redoBtn.disabled = !m.get("can_redo");
-    const t = m.get("training") || {};
-    this.trainEl.classList.toggle("ll-active", Boolean(t.active));
-    this.trainEl.textContent = t.active ? `training expert ${t.expert ?? ""} \xB7 epoch ${t.epoch ?? 0} \xB7 IoU ${(t.iou ?? 0).toFixed(2)}` : "";
+    let prog = "";
+    if (tr.active) {
+      const left = tr.seconds_left === null || tr.seconds_left === void 0 ? "" : ` \xB7 \u2264 ${Math.ceil(tr.seconds_left)} s left`;
+      const iou = Number.isFinite(tr.iou) ? ` \xB7 IoU ${tr.iou.toFixed(2)}` : "";
+      prog = `training: epoch ${tr.epoch ?? 0} of \u2264 ${tr.max_epochs ?? "?"}${left}${iou}`;
+    } else if (p.total) {
+      prog = `${busy || ""} ${p.done ?? 0}/${p.total} ${p.label ?? ""}`.trim();
+    } else if (busy) {
+      prog = `\u23F3 ${busy}`;
+    }
+    this.progressLabel.textContent = prog;
+    let msg = t.get("status") || "";
+    let kind = "status";
+    if (err) [msg, kind] = [err, "error"];
+    else if (this.notice) [msg, kind] = [this.notice, "notice"];
+    this.msgEl.textContent = msg;
+    this.msgEl.title = err ? t.get("error_detail") || err : msg;
+    this.feedback.dataset.kind = kind;
+    this.errClose.hidden = !err;
+    this.litBox.checked = Boolean(t.get("lit"));
+    const b = this.btn;
+    const off = (btn, v) => {
+      if (v && btn === document.activeElement) this.root.focus({ preventScroll: true });
+      btn.disabled = v;
+    };
+    for (const k of ["bwd", "fwd", "both", "step", "cands"]) off(b[k], Boolean(busy) || !hasObj);
+    off(b.undo, Boolean(busy) || !t.get("can_undo"));
+    off(b.redo, Boolean(busy) || !t.get("can_redo"));
+    off(b.stop, !busy && !this.playing);
+    for (const e of this.exportBtns.slice(0, 3)) off(e, Boolean(busy) || !hasObj);
+    off(this.exportBtns[3], Boolean(busy));
+    this.renderModelNotice();
   }
-  renderError() {
-    const err = this.model.get("error");
-    this.errorText.textContent = err || "";
-    this.errorEl.hidden = !err;
+  /** Issue #12, item 12: the embedded demo model on a video that is not a demo clip. */
+  renderModelNotice() {
+    const text = this.t.get("model_notice") || "";
+    this.noticeEl.hidden = !text;
+    this.noticeEl.textContent = text;
   }
   updateNav() {
-    const n = this.model.get("num_frames");
+    const n = this.t.get("num_frames");
     this.slider.max = String(Math.max(0, n - 1));
     this.slider.value = String(this.shown);
-    this.frameLabel.textContent = `${this.shown + 1} / ${n}`;
+    this.frameLabel.textContent = `frame ${this.shown} / ${Math.max(0, n - 1)}`;
     this.root.dataset.frame = String(this.shown);
-    this.root.dataset.kernelFrame = String(this.model.get("frame"));
+    this.root.dataset.kernelFrame = String(this.t.get("frame"));
   }
-  // ---- navigation --------------------------------------------------------------------------
+  // ---- navigation (always live, even while the kernel is busy) ------------------------
   show(f, { fromKernel = false } = {}) {
-    const n = this.model.get("num_frames");
+    const n = this.t.get("num_frames");
     f = Math.max(0, Math.min(n - 1, Math.round(f)));
     const dir = f >= this.shown ? 1 : -1;
     this.shown = f;
     this.drawFrame();
     this.drawMask();
-    this.drawCandidates();
+    this.onCandidates();
     this.drawPoints();
     this.drawCurves();
+    this.drawTimeline();
     this.updateNav();
-    if (!fromKernel && this.model.get("frame") !== f) this.setTrait("frame", f);
+    if (!fromKernel && this.t.get("frame") !== f) this.t.set("frame", f);
     this.requestFrames(dir);
   }
   togglePlay() {
@@ -750,12 +1329,13 @@ var AppView = class {
       clearInterval(this.playing);
       this.playing = null;
       this.playBtn.textContent = "\u25B6";
+      this.renderStatus();
       return;
     }
     this.playBtn.textContent = "\u275A\u275A";
-    const fps = this.model.get("fps") || 10;
+    const fps = this.t.get("fps") || 10;
     this.playing = setInterval(() => {
-      const n = this.model.get("num_frames");
+      const n = this.t.get("num_frames");
       const next = this.shown + 1 >= n ? 0 : this.shown + 1;
       if (!this.frames.has(next)) {
         this.requestFrames(1);
@@ -763,28 +1343,31 @@ var AppView = class {
       }
       this.show(next);
     }, 1e3 / fps);
+    this.renderStatus();
   }
   stop() {
     if (this.playing) this.togglePlay();
-    this.send({ type: "stop" });
+    this.t.send({ type: EVENTS.STOP });
+  }
+  toggleMasks(hidden = !this.masksHidden) {
+    this.masksHidden = hidden;
+    this.root.dataset.masksHidden = String(hidden);
+    this.btn.hide.classList.toggle("ll-on", hidden);
+    this.drawMask();
+    this.drawPoints();
   }
   // ---- drawing -----------------------------------------------------------------------------
   drawFrame() {
-    const c = this.canvases.frame;
-    const ctx = c.getContext("2d");
-    const bmp = this.frames.get(this.shown);
-    if (bmp) {
-      ctx.drawImage(bmp, 0, 0, c.width, c.height);
+    if (drawFrame(this.canvases.frame, this.frames.get(this.shown))) {
       this.root.dataset.drawnFrame = String(this.shown);
     }
   }
   onMask() {
-    const buf = this.model.get("mask_bytes");
-    const f = this.model.get("mask_frame");
+    const buf = this.t.get("mask_bytes");
+    const f = this.t.get("mask_frame");
     if (f >= 0) {
       try {
-        const lm = decodeLabelMap(buf);
-        this.maskCache.set(f, lm);
+        this.maskCache.set(f, decodeLabelMap(buf));
       } catch (err) {
         console.error("litlora: bad mask bytes", err);
       }
@@ -792,231 +1375,110 @@ var AppView = class {
     if (f === this.shown) this.drawMask();
   }
   drawMask() {
-    const c = this.canvases.mask;
-    const ctx = c.getContext("2d");
-    ctx.clearRect(0, 0, c.width, c.height);
     const lm = this.maskCache.get(this.shown);
-    this.root.dataset.maskFrame = lm ? String(this.shown) : "";
-    if (!lm) return;
-    const rgbaPx = renderLabelMap(lm.labels, lm.width, lm.height, colorTable(this.model.get("objects")));
-    putScaled(ctx, rgbaPx, lm.width, lm.height, c.width, c.height);
+    this.root.dataset.maskFrame = this.maskCache.has(this.shown) ? String(this.shown) : "";
+    drawMaskLayer(this.canvases.mask, this.masksHidden ? null : lm, colorTable(this.t.get("objects") || []));
   }
   onCandidates() {
-    const list = this.model.get("candidates") || [];
-    this.cands = list.map((cand) => {
-      const lm = decodeLabelMap(cand.rle);
-      if (!lm) return null;
-      const anchor = maskAnchor(lm.labels, lm.width, lm.height, 1);
-      return { ...cand, ...lm, area: anchor.area, anchor };
-    });
+    const list = this.t.get("candidates") || [];
+    const onFrame = list.length > 0 && this.t.get("candidates_frame") === this.shown;
+    this.cands = onFrame ? list.map((c) => ({ ...c, ...decodeLabelMap(c.rle) ?? {} })) : [];
     this.hoverCand = -1;
     this.root.dataset.candidates = String(this.cands.length);
-    this.drawCandidates();
-    this.renderCandStrip();
+    this.drawHover();
+    this.renderCandidates();
   }
-  candidatesVisible() {
-    return this.cands.length > 0 && this.model.get("candidates_frame") === this.shown;
-  }
-  drawCandidates() {
-    const c = this.canvases.cand;
-    const ctx = c.getContext("2d");
-    ctx.clearRect(0, 0, c.width, c.height);
-    if (!this.candidatesVisible()) return;
-    const k = videoPxPerCssPx(c.getBoundingClientRect(), c.width);
-    this.cands.forEach((cand, i) => {
-      if (!cand) return;
-      const col = CANDIDATE_COLORS[i % CANDIDATE_COLORS.length];
-      const table = /* @__PURE__ */ new Map([[1, col]]);
-      const px = renderLabelMap(cand.labels, cand.width, cand.height, table, {
-        fillAlpha: i === this.hoverCand ? 0.35 : 0
-      });
-      const tmp = new OffscreenCanvas(cand.width, cand.height);
-      tmp.getContext("2d").putImageData(new ImageData(px, cand.width, cand.height), 0, 0);
-      ctx.drawImage(tmp, 0, 0, c.width, c.height);
-      const sx = c.width / cand.width;
-      const sy = c.height / cand.height;
-      const r = 11 * k;
-      const x = cand.anchor.x * sx;
-      const y = cand.anchor.y * sy;
-      ctx.fillStyle = rgba(col, 0.95);
-      ctx.beginPath();
-      ctx.arc(x, y, r, 0, 2 * Math.PI);
-      ctx.fill();
-      ctx.fillStyle = contrastText(col);
-      ctx.font = `bold ${Math.round(13 * k)}px sans-serif`;
-      ctx.textAlign = "center";
-      ctx.textBaseline = "middle";
-      ctx.fillText(String(i + 1), x, y);
-      ctx.fillStyle = "#fff";
-      ctx.strokeStyle = "#000";
-      ctx.lineWidth = 3 * k;
-      ctx.font = `${Math.round(11 * k)}px sans-serif`;
-      const label = `${(cand.score ?? 0).toFixed(2)}`;
-      ctx.strokeText(label, x, y + r + 8 * k);
-      ctx.fillText(label, x, y + r + 8 * k);
-    });
-  }
-  renderCandStrip() {
+  renderCandidates() {
     if (!this.cands.length) {
-      this.candStrip.replaceChildren();
+      this.candPanel.replaceChildren();
+      this.candPanel.hidden = true;
       return;
     }
-    const f = this.model.get("candidates_frame");
-    const bmp = this.frames.peek(f);
-    const items = this.cands.map((cand, i) => {
-      const col = CANDIDATE_COLORS[i % CANDIDATE_COLORS.length];
-      const thumb = h("canvas", { class: "ll-thumb" });
-      if (cand) {
-        const tw = 160;
-        const th = Math.max(1, Math.round(tw * cand.height / cand.width));
-        thumb.width = tw;
-        thumb.height = th;
-        const ctx = thumb.getContext("2d");
-        if (bmp) ctx.drawImage(bmp, 0, 0, tw, th);
-        const px = renderLabelMap(cand.labels, cand.width, cand.height, /* @__PURE__ */ new Map([[1, [255, 221, 0]]]), {
-          fillAlpha: 0.5
-        });
-        const tmp = new OffscreenCanvas(cand.width, cand.height);
-        tmp.getContext("2d").putImageData(new ImageData(px, cand.width, cand.height), 0, 0);
-        ctx.drawImage(tmp, 0, 0, tw, th);
-      }
-      const who = cand?.expert === null || cand?.expert === void 0 ? "SAM2" : `expert ${cand.expert}`;
-      const item = h(
-        "div",
-        { class: "ll-cand", "data-index": String(i), title: `accept (key ${i + 1})` },
-        thumb,
-        h("span", { class: "ll-cand-num", style: `background:${toHex(col)};color:${contrastText(col)}` }, String(i + 1)),
-        h("span", { class: "ll-cand-info" }, `${who} \xB7 ${(cand?.score ?? 0).toFixed(2)}`)
-      );
-      item.addEventListener("click", () => this.accept(i));
-      item.addEventListener("mouseenter", () => {
-        this.hoverCand = i;
-        this.drawCandidates();
-      });
-      item.addEventListener("mouseleave", () => {
-        this.hoverCand = -1;
-        this.drawCandidates();
-      });
-      return item;
-    });
-    const reject = button("\u2715 reject all (Esc)", "reject every candidate", () => this.reject());
-    this.candStrip.replaceChildren(h("span", { class: "ll-cands-title" }, `Frame ${f + 1}:`), ...items, reject);
+    this.candPanel.hidden = false;
+    const f = this.t.get("candidates_frame");
+    this.candPanel.replaceChildren(
+      ...candidatePanel({
+        cands: this.cands,
+        frame: f,
+        bmp: this.frames.peek(f),
+        onAccept: (i) => this.accept(i),
+        onReject: () => this.reject(),
+        onHover: (i) => {
+          this.hoverCand = i;
+          this.drawHover();
+        }
+      })
+    );
+  }
+  renderLibrary() {
+    const lib = this.t.get("adapters") || {};
+    const open = Boolean(lib.rows && lib.rows.length);
+    this.libraryEl.hidden = !open;
+    this.libraryEl.replaceChildren(
+      ...open ? libraryPanel(lib, {
+        onLoad: (path) => this.act(EVENTS.EXPORT, { format: "load_adapters", path }),
+        onClose: () => this.t.set("adapters", {})
+      }) : []
+    );
+  }
+  drawHover() {
+    const c = this.canvases.hover;
+    const cand = this.cands[this.hoverCand];
+    if (!cand || cand.absent || !cand.labels) {
+      clearCanvas(c);
+      return;
+    }
+    drawSingleMask(c, cand, CANDIDATE_COLORS[(this.hoverCand + 1) % CANDIDATE_COLORS.length]);
   }
   drawPoints() {
-    const c = this.canvases.points;
-    const ctx = c.getContext("2d");
-    ctx.clearRect(0, 0, c.width, c.height);
-    const k = videoPxPerCssPx(c.getBoundingClientRect(), c.width);
-    const colors = colorTable(this.model.get("objects"));
-    const kernel = this.model.get("prompts_frame") === this.shown ? this.model.get("prompts") : [];
+    const kernel = this.t.get("prompts_frame") === this.shown ? this.t.get("prompts") || [] : [];
     const local = this.localPrompts.filter((p) => p.frame === this.shown);
-    for (const p of [...kernel, ...local]) {
-      const col = colors.get(p.obj) ?? [255, 255, 255];
-      if (p.kind === "box") {
-        const [x0, y0, x1, y1] = p.box;
-        ctx.strokeStyle = rgba(col, 1);
-        ctx.lineWidth = 2 * k;
-        ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-        continue;
-      }
-      ctx.beginPath();
-      ctx.arc(p.x, p.y, 6 * k, 0, 2 * Math.PI);
-      ctx.fillStyle = p.label ? "rgb(40,200,70)" : "rgb(230,40,40)";
-      ctx.fill();
-      ctx.lineWidth = 2 * k;
-      ctx.strokeStyle = p.pending ? "rgba(255,255,255,0.5)" : "#fff";
-      ctx.stroke();
-      ctx.fillStyle = "#fff";
-      ctx.fillRect(p.x - 3 * k, p.y - 0.75 * k, 6 * k, 1.5 * k);
-      if (p.label) ctx.fillRect(p.x - 0.75 * k, p.y - 3 * k, 1.5 * k, 6 * k);
-    }
+    const { width, height } = this.canvases.frame;
+    drawPoints(this.canvases.points, [...kernel, ...local], colorTable(this.t.get("objects") || []), width, height);
   }
-  clearCursor() {
-    const c = this.canvases.cursor;
-    c.getContext("2d").clearRect(0, 0, c.width, c.height);
+  drawTimeline() {
+    const tl = this.t.get("timeline") || {};
+    this.root.dataset.timeline = (tl.rows ?? []).map((r) => `${r.obj_id}:${r.codes}`).join("|");
+    const width = this.timelineW || this.root.clientWidth;
+    if (!width) return;
+    const n = drawTimeline(this.timeline, tl, {
+      numFrames: this.t.get("num_frames"),
+      frame: this.shown,
+      colors: colorTable(this.t.get("objects") || []),
+      width
+    });
+    this.root.dataset.timelineRows = String(n);
   }
   drawCurves() {
-    const colors = colorTable(this.model.get("objects"));
-    const curves = this.model.get("curves");
-    drawIouChart(this.iouCanvas, curves, { numFrames: this.model.get("num_frames"), frame: this.shown, colors });
+    const colors = colorTable(this.t.get("objects") || []);
+    const curves = this.t.get("curves");
+    drawIouChart(this.iouCanvas, curves, { numFrames: this.t.get("num_frames"), frame: this.shown, colors });
     drawTrainingChart(this.trainCanvas, curves);
   }
   // ---- pointer -----------------------------------------------------------------------------
-  toVideo(e) {
-    const c = this.canvases.cursor;
-    return clientToVideo(e.clientX, e.clientY, c.getBoundingClientRect(), c.width, c.height);
-  }
-  onPointerDown(e) {
-    this.root.focus({ preventScroll: true });
-    if (e.button !== 0 && e.button !== 2) return;
-    e.preventDefault();
-    this.canvases.cursor.setPointerCapture?.(e.pointerId);
-    this.drag = { client: { x: e.clientX, y: e.clientY }, video: this.toVideo(e), button: e.button };
-  }
-  onPointerMove(e) {
-    const c = this.canvases.cursor;
-    const ctx = c.getContext("2d");
-    ctx.clearRect(0, 0, c.width, c.height);
-    const k = videoPxPerCssPx(c.getBoundingClientRect(), c.width);
-    const v = this.toVideo(e);
-    const d = this.drag;
-    ctx.lineWidth = k;
-    if (d && d.button === 0 && isDrag(d.client, { x: e.clientX, y: e.clientY })) {
-      const [x0, y0, x1, y1] = boxFromCorners(d.video, v);
-      ctx.setLineDash([6 * k, 4 * k]);
-      ctx.strokeStyle = "#fff";
-      ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-      ctx.setLineDash([]);
-      return;
-    }
-    ctx.strokeStyle = "rgba(255,255,255,0.6)";
-    ctx.beginPath();
-    ctx.moveTo(v.x - 10 * k, v.y);
-    ctx.lineTo(v.x + 10 * k, v.y);
-    ctx.moveTo(v.x, v.y - 10 * k);
-    ctx.lineTo(v.x, v.y + 10 * k);
-    ctx.stroke();
-  }
-  onPointerUp(e) {
-    const d = this.drag;
-    this.drag = null;
-    this.clearCursor();
-    if (!d) return;
-    const v = this.toVideo(e);
-    const obj = this.model.get("selected") || null;
-    if (d.button === 0 && isDrag(d.client, { x: e.clientX, y: e.clientY })) {
-      const box = boxFromCorners(d.video, v);
-      this.localPrompts.push({ frame: this.shown, obj, kind: "box", box, pending: true });
-      this.drawPoints();
-      this.send({ type: "box", frame: this.shown, obj, box });
-      return;
-    }
-    const label = d.button === 2 || e.shiftKey ? 0 : 1;
-    if (label === 1 && this.candidatesVisible()) {
-      const c = this.canvases.cursor;
-      const { col, row } = pixelAt(v.x, v.y, c.width, c.height);
-      const first = this.cands.find(Boolean);
-      const cc = Math.floor(col * first.width / c.width);
-      const rr = Math.floor(row * first.height / c.height);
-      const hit = hitTestMasks(this.cands, cc, rr, first.width);
-      if (hit >= 0) {
-        this.accept(hit);
-        return;
-      }
-    }
-    this.localPrompts.push({ frame: this.shown, obj, kind: "point", x: v.x, y: v.y, label, pending: true });
+  addPoint(v, label) {
+    const obj_id = this.t.get("selected") || null;
+    const ev = { frame: this.shown, obj_id, x: v.x, y: v.y, label };
+    if (!this.act(EVENTS.CLICK, ev)) return;
+    this.localPrompts.push({ ...ev, kind: "point", pending: true });
     this.drawPoints();
-    this.send({ type: "click", frame: this.shown, obj, x: v.x, y: v.y, label });
+  }
+  addBox(box) {
+    const obj_id = this.t.get("selected") || null;
+    if (!this.act(EVENTS.BOX, { frame: this.shown, obj_id, box })) return;
+    this.localPrompts.push({ frame: this.shown, obj_id, kind: "box", box, pending: true });
+    this.drawPoints();
   }
   // ---- candidates / keys -------------------------------------------------------------------
   askCandidates() {
-    this.send({ type: "candidates", frame: this.shown, obj: this.model.get("selected") || null });
+    this.act(EVENTS.CANDIDATES, { frame: this.shown, obj_id: this.t.get("selected") || null });
   }
   accept(index) {
-    this.send({ type: "accept", index, frame: this.model.get("candidates_frame") });
+    if (index >= this.cands.length) return;
+    this.act(EVENTS.ACCEPT, { index, frame: this.t.get("candidates_frame"), obj_id: this.t.get("candidates_obj") });
   }
   reject() {
-    this.send({ type: "reject" });
+    this.act(EVENTS.REJECT, { frame: this.t.get("candidates_frame") });
   }
   toggleHelp(open = !this.helpOpen) {
     this.helpOpen = open;
@@ -1025,10 +1487,10 @@ var AppView = class {
   onKey(e) {
     if (e.target instanceof HTMLInputElement && e.target.type !== "range" && e.target.type !== "checkbox") return;
     const action = keyAction(e, {
-      numFrames: this.model.get("num_frames"),
+      numFrames: this.t.get("num_frames"),
       helpOpen: this.helpOpen,
-      dragging: Boolean(this.drag),
-      hasCandidates: this.candidatesVisible(),
+      dragging: this.pointer.dragging,
+      hasCandidates: this.cands.length > 0,
       numCandidates: this.cands.length
     });
     if (!action) return;
@@ -1037,7 +1499,7 @@ var AppView = class {
     switch (action.type) {
       case "seek":
       case "seekTo":
-        this.show(applySeek(action, this.shown, this.model.get("num_frames")));
+        this.show(applySeek(action, this.shown, this.t.get("num_frames")));
         break;
       case "togglePlay":
         this.togglePlay();
@@ -1049,8 +1511,13 @@ var AppView = class {
         this.toggleHelp(false);
         break;
       case "cancelDrag":
-        this.drag = null;
-        this.clearCursor();
+        this.pointer.cancel();
+        break;
+      case "selectObject":
+        this.selectObject(action.delta);
+        break;
+      case "toggleMasks":
+        this.toggleMasks();
         break;
       case "accept":
         this.accept(action.index);
@@ -1061,33 +1528,31 @@ var AppView = class {
       case "candidates":
         this.askCandidates();
         break;
+      case "propagate":
+        this.act(EVENTS.PROPAGATE, { direction: action.direction, frame: this.shown });
+        break;
+      case "step":
+        this.act(EVENTS.STEP, { frame: this.shown });
+        break;
       default:
-        this.send(action);
+        this.act(action.type);
     }
   }
   destroy() {
     if (this.playing) clearInterval(this.playing);
+    clearTimeout(this.noticeTimer);
     this.resizeObs?.disconnect();
-    for (const [ev, fn] of this.listeners) this.model.off(ev, fn);
+    globalThis.removeEventListener?.("resize", this.onWindowResize);
+    this.t.close();
     this.frames?.clear();
   }
 };
-function putScaled(ctx, px, w, h2, cw, ch) {
-  const img = new ImageData(px, w, h2);
-  if (w === cw && h2 === ch) {
-    ctx.putImageData(img, 0, 0);
-    return;
-  }
-  const tmp = new OffscreenCanvas(w, h2);
-  tmp.getContext("2d").putImageData(img, 0, 0);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(tmp, 0, 0, cw, ch);
-}
 function render({ model, el }) {
   const view = new AppView(model, el);
   return () => view.destroy();
 }
 var widget_default = { render };
 export {
+  AppView,
   widget_default as default
 };

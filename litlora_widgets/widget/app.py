@@ -1,9 +1,9 @@
-"""The notebook widget: :func:`annotate` and :class:`LitLoraApp`.
+"""The notebook widget: :func:`annotate` and :class:`LitLoraApp` (its traits and Python API).
 
 Durable state lives in traits (so it survives re-display and static export); frames travel
 as JPEG bytes in custom-message buffers on request; the front end (``static/widget.js``, built
-from ``js/``) sends semantic events that the kernel applies to a :class:`Session` in one worker
-thread. Internals are in ``_widget_private``.
+from ``js/``) sends the typed events of ``events.py``, which ``controller.py`` applies to a
+:class:`Session` on one worker thread (``handlers.py``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from . import _widget_private as W
+from . import events as E
+from .controller import Controller
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
 class LitLoraApp(anywidget.AnyWidget):
@@ -39,34 +40,44 @@ class LitLoraApp(anywidget.AnyWidget):
     video_name = t.Unicode("").tag(sync=True)
     model_name = t.Unicode("").tag(sync=True)
     random_weights = t.Bool(False).tag(sync=True)
+    # a persistent line above the frame, e.g. the embedded model on a real video (item 12)
+    model_notice = t.Unicode("").tag(sync=True)
     fps = t.Int(10).tag(sync=True)
     # objects and the visible frame's annotations
     objects = t.List(t.Dict()).tag(sync=True)  # [{id, name, color: [r, g, b]}]
     selected = t.Int(0).tag(sync=True)  # obj_id receiving prompts (0: a click starts one)
-    prompts = t.List(t.Dict()).tag(sync=True)  # [{obj, kind: point|box, x, y, label | box}]
+    prompts = t.List(t.Dict()).tag(sync=True)  # [{obj_id, kind: point|box, x, y, label | box}]
     prompts_frame = t.Int(-1).tag(sync=True)
     mask_bytes = t.Bytes(b"").tag(sync=True)  # LMR1 label map of mask_frame (js/src/masks.js)
     mask_frame = t.Int(-1).tag(sync=True)
     mask_epoch = t.Int(0).tag(sync=True)  # bumped when masks of other frames may have changed
-    # candidates: [{index, score, obj_score, expert (None = SAM2), rle: LMR1 bytes}]
+    # candidates: [{index, score, obj_score, expert (None = SAM2), area, bbox, absent, rle}]
     candidates = t.List(t.Dict()).tag(sync=True)
     candidates_frame = t.Int(-1).tag(sync=True)
     candidates_obj = t.Int(0).tag(sync=True)
     auto_candidates = t.Bool(True).tag(sync=True)  # after Step with LIT on and experts trained
-    # curves: {iou: [{obj, points}], training: [...], live: {...} | None, marks: [...]}
+    # curves: {iou: [{obj_id, points}], training: [...], live: {...} | None, marks: [...]}
     curves = t.Dict().tag(sync=True)
+    # timeline: {rows: [{obj_id, codes: one character per frame (state.TIMELINE_CODES)}]}
+    timeline = t.Dict().tag(sync=True)
     # modes and feedback
     lit = t.Bool(True).tag(sync=True)
     busy = t.Unicode("").tag(sync=True)  # what the worker is doing, "" when idle
     progress = t.Dict().tag(sync=True)  # {done, total, label}
-    training = t.Dict().tag(sync=True)  # {active, expert, epoch, loss, iou}
+    training = t.Dict().tag(sync=True)  # {active, epoch, max_epochs, seconds_left, loss, iou}
+    notice = t.Dict().tag(sync=True)  # {text, n}: a press refused or dropped, shown briefly
     can_undo = t.Bool(False).tag(sync=True)
     can_redo = t.Bool(False).tag(sync=True)
     status = t.Unicode("").tag(sync=True)
     error = t.Unicode("").tag(sync=True)
     error_detail = t.Unicode("").tag(sync=True)
     export_dir = t.Unicode("litlora_exports").tag(sync=True)
+    # "fit": the frame scales so the whole tool fits the visible height; or a height in px
+    size = t.Unicode("fit").tag(sync=True)
     last_export = t.Unicode("").tag(sync=True)
+    # adapter library: {folder, rows: [{path, name, video, object, model, date, num_experts,
+    # strength, fits, why}]} while the user picks a file to load (widget/library.py)
+    adapters = t.Dict().tag(sync=True)
     # static export: the current frame's JPEG, set only while writing HTML
     static_frame = t.Bytes(b"").tag(sync=True)
     static_frame_index = t.Int(-1).tag(sync=True)
@@ -79,7 +90,7 @@ class LitLoraApp(anywidget.AnyWidget):
             random_weights=bool(s.random_weights), lit=s.lit_enabled, **kwargs,
         )  # fmt: skip
         self.session = s
-        self._ctl = W.Controller(self, s)
+        self._ctl = Controller(self, s)
         self.on_msg(self._on_msg)
         self.observe(self._on_frame, names="frame")
         self.observe(self._on_lit, names="lit")
@@ -87,7 +98,7 @@ class LitLoraApp(anywidget.AnyWidget):
 
     # ---- kernel side ---------------------------------------------------------------------
     def _on_msg(self, _widget, content: dict, buffers: list) -> None:
-        self._ctl.handle(content, buffers)
+        self._ctl.handle(content, buffers, from_ui=True)
 
     def _on_frame(self, change) -> None:
         n = self.num_frames
@@ -98,11 +109,13 @@ class LitLoraApp(anywidget.AnyWidget):
 
     def _on_lit(self, change) -> None:
         if change["new"] != self.session.lit_enabled:
-            self._ctl.worker.submit("lit", lambda: W._lit(self._ctl, {"enabled": change["new"]}))
+            self._ctl.handle(E.Lit(enabled=bool(change["new"])))
 
-    def dispatch(self, event: dict) -> None:
+    def dispatch(self, event: dict | E.Event) -> None:
         """Apply a front-end event from Python, e.g. ``{"type": "click", "frame": 0, "x": 10,
-        "y": 20, "label": 1}`` (scripts, tests); runs on the worker like a real click."""
+        "y": 20, "label": 1}`` or ``events.Click(frame=0, x=10, y=20)`` (scripts, tests).
+        It queues on the worker behind any running task (a press in the browser would be
+        refused while busy: see ``controller.py``)."""
         self._ctl.handle(event)
 
     def import_mask(self, mask, frame: int | None = None, obj: int | None = None) -> None:
@@ -110,8 +123,8 @@ class LitLoraApp(anywidget.AnyWidget):
         the current one) of ``obj`` (default: the selected one). On a tracked frame with
         LIT-LoRA on it is a correction and trains at once; otherwise it is a mask prompt.
         Checked here, applied on the worker like a click."""
-        from . import checks as P
-        from .masks import read_label_png, validate_mask
+        from .. import checks as P
+        from ..masks import read_label_png, validate_mask
 
         s = self.session
         frame = P.check_frame(self.frame if frame is None else frame, s.num_frames)
@@ -119,7 +132,7 @@ class LitLoraApp(anywidget.AnyWidget):
             labels = read_label_png(Path(mask))
             mask = labels == obj if obj is not None and (labels == obj).any() else labels > 0
         mask = validate_mask(mask, s.height, s.width, name="imported mask", allow_empty=False)
-        self._ctl.handle({"type": "mask", "frame": frame, "obj": obj, "mask": mask})
+        self._ctl.handle(E.Mask(frame=frame, obj_id=obj, mask=mask))
 
     def wait(self, timeout: float | None = 60) -> bool:
         """Block until every queued event has been applied (not from the worker itself)."""
@@ -167,12 +180,13 @@ def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
     (its ``workdir``, default the per-video folder) when there is one. Other keywords go to
     :class:`Session`.
     """
-    from .build_sam import default_predictor
-    from .session import Session
+    from ..build_sam import default_predictor
+    from ..session import Session
 
+    demo = video is None or is_demo_clip(video)
     if video is None:
         try:
-            from .datasets import demo_clip
+            from ..datasets import demo_clip
         except ImportError as exc:  # pragma: no cover - shipped with the package
             raise ImportError("annotate() without a video needs litlora_widgets.datasets") from exc
         video, gt = demo_clip()
@@ -181,7 +195,7 @@ def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
         predictor = default_predictor()
     session = None
     if resume:
-        from .journal import JOURNAL, workdir_for
+        from ..journal import JOURNAL, workdir_for
 
         workdir = Path(session_kw.pop("workdir", None) or workdir_for(video)).expanduser()
         if (workdir / JOURNAL).is_file():
@@ -191,4 +205,38 @@ def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
     if reference is not None:
         ref = np.asarray(reference) if isinstance(reference, (list, tuple)) else reference
         session.import_masks(ref, as_reference=True)
-    return LitLoraApp(session, export_dir=str(export_dir))
+    notice = model_notice(session.model_name, demo=demo)
+    app = LitLoraApp(session, export_dir=str(export_dir), model_notice=notice)
+    if reference is not None:
+        app._ctl.iou_against = "ground truth"
+        app._ctl.refresh(epoch=False)
+    return app
+
+
+#: the one line that swaps the embedded demo model for official SAM2 weights
+OFFICIAL_WEIGHTS_LINE = (
+    'annotate(video, load_predictor("sam2.1_hiera_tiny.pt", config="sam2.1_hiera_t"))'
+)
+
+
+def is_demo_clip(video) -> bool:
+    """The embedded demo clip passed as an array (as the quickstart notebook does)."""
+    from ..datasets import DEMO_CLIP, demo_clip
+
+    if not isinstance(video, np.ndarray):
+        return False
+    shape = (DEMO_CLIP["num_frames"], *DEMO_CLIP["size"], 3)
+    return video.shape == shape and np.array_equal(video, demo_clip()[0])
+
+
+def model_notice(model_name: str, demo: bool) -> str:
+    """Honest about the model: the embedded ``litlora-tiny`` was trained on synthetic clips
+    only, so on any other video say so, with the line that loads official weights."""
+    from ..build_sam import TINY_NAME
+
+    if model_name != TINY_NAME or demo:
+        return ""
+    return (
+        f"{TINY_NAME} is a small demo model trained on synthetic videos only: expect poor "
+        f"masks on real footage. For real work load official SAM2 weights:\n{OFFICIAL_WEIGHTS_LINE}"
+    )

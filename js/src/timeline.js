@@ -1,0 +1,85 @@
+// The timeline under the video (issue #12, item 3): one row per object, one cell per frame,
+// coded by the kernel (`timeline` trait, litlora_widgets/widget/state.py TIMELINE_CODES):
+//   "." nothing · "t" tracked · "u" SAM2 unsure · "0" tracked, object absent ·
+//   "p" prompt (keyframe) · "c" correction · "a" accepted candidate
+// The current frame is a vertical line; click or drag to jump.
+
+import { rgba } from "./colors.js";
+
+export const ROW_H = 10;
+export const GAP = 2;
+export const LEGEND = [
+  ["t", "tracked"],
+  ["u", "unsure"],
+  ["0", "absent"],
+  ["p", "prompt"],
+  ["c", "correction"],
+  ["a", "accepted"],
+];
+
+/** Fill colour of a cell: [r, g, b, a] or null (empty). */
+export function cellColor(code, objColor) {
+  switch (code) {
+    case "t":
+      return [...objColor, 0.45];
+    case "u":
+      return [255, 150, 0, 0.95];
+    case "0":
+      return [90, 90, 90, 0.6];
+    case "p":
+      return [...objColor, 1];
+    case "c":
+      return [230, 30, 200, 1];
+    case "a":
+      return [40, 190, 70, 1];
+    default:
+      return null;
+  }
+}
+
+/** Cell [x0, x1) in CSS px of frame f on a timeline `width` wide. */
+export function cellX(f, numFrames, width) {
+  const w = width / Math.max(1, numFrames);
+  return [f * w, (f + 1) * w];
+}
+
+/** Frame under x (CSS px), clamped to the video. */
+export function frameAtX(x, width, numFrames) {
+  const f = Math.floor((x / Math.max(1, width)) * numFrames);
+  return Math.max(0, Math.min(numFrames - 1, f));
+}
+
+export function timelineHeight(rows) {
+  return Math.max(1, rows) * (ROW_H + GAP) + GAP;
+}
+
+/** Draw every row at device resolution; returns the rows drawn. */
+export function drawTimeline(canvas, timeline, { numFrames, frame, colors, width }) {
+  const rows = timeline?.rows ?? [];
+  const dpr = globalThis.devicePixelRatio || 1;
+  const height = timelineHeight(rows.length);
+  canvas.style.height = `${height}px`;
+  canvas.width = Math.max(1, Math.round(width * dpr));
+  canvas.height = Math.round(height * dpr);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  ctx.fillStyle = "rgba(128,128,128,0.15)";
+  ctx.fillRect(0, 0, width, height);
+  rows.forEach((row, r) => {
+    const col = colors.get(row.obj_id) ?? [200, 200, 200];
+    const y = GAP + r * (ROW_H + GAP);
+    for (let f = 0; f < row.codes.length && f < numFrames; f++) {
+      const c = cellColor(row.codes[f], col);
+      if (!c) continue;
+      const [x0, x1] = cellX(f, numFrames, width);
+      ctx.fillStyle = rgba(c.slice(0, 3), c[3]);
+      // whole pixels, at least one wide, so every frame stays visible on long videos
+      ctx.fillRect(Math.floor(x0), y, Math.max(1, Math.floor(x1) - Math.floor(x0)), ROW_H);
+    }
+  });
+  const [x0, x1] = cellX(frame, numFrames, width);
+  ctx.fillStyle = "rgba(25,118,210,1)";
+  ctx.fillRect(Math.floor((x0 + x1) / 2) - 1, 0, 2, height);
+  return rows.length;
+}

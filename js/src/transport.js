@@ -1,0 +1,69 @@
+// Talking to the kernel: the model wrapper and the busy gate.
+//
+// The gate is the front end's half of the busy rule (issue #12, item 4): navigation events go
+// out at once; any other event is refused here, with a message, while the kernel says it is
+// busy (the kernel refuses too, for presses that cross its busy flag in flight). Events about
+// what is on screen carry the frame they were made on, so the kernel drops one that would
+// land on another frame instead of replaying it there later.
+
+import { NAVIGATION, WHAT } from "./events.js";
+
+export class Transport {
+  constructor(model) {
+    this.model = model;
+    this.listeners = [];
+  }
+
+  get(name) {
+    return this.model.get(name);
+  }
+
+  set(name, value) {
+    this.model.set(name, value);
+    this.model.save_changes();
+  }
+
+  on(event, fn) {
+    this.model.on(event, fn);
+    this.listeners.push([event, fn]);
+  }
+
+  send(msg) {
+    try {
+      this.model.send(msg);
+      return true;
+    } catch (err) {
+      console.warn("litlora: no kernel to send to", msg, err);
+      return false;
+    }
+  }
+
+  close() {
+    for (const [ev, fn] of this.listeners) this.model.off(ev, fn);
+    this.listeners = [];
+  }
+}
+
+/** Why an event cannot be sent now ("" when it can): the front end's busy rule. */
+export function refusal(type, busy) {
+  if (NAVIGATION.includes(type) || !busy) return "";
+  return `busy: ${busy}, ${WHAT[type] ?? type} ignored (■ Stop cancels)`;
+}
+
+export class Gate {
+  /** `notify(text)` shows a refusal next to the controls. */
+  constructor(transport, notify) {
+    this.t = transport;
+    this.notify = notify;
+  }
+
+  /** Send `{type, ...payload}` unless the kernel is busy; true when it went out. */
+  send(type, payload = {}) {
+    const why = refusal(type, this.t.get("busy"));
+    if (why) {
+      this.notify(why);
+      return false;
+    }
+    return this.t.send({ type, ...payload });
+  }
+}

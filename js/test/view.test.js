@@ -1,0 +1,181 @@
+// The whole view (AppView) against a fake model in jsdom — lonboard's pattern: no kernel, no
+// browser. Canvas drawing is stubbed (jsdom has no 2D context); what is checked is the DOM,
+// the messages the view sends and the trait changes it makes.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { JSDOM } from "jsdom";
+
+const dom = new JSDOM("<!doctype html><body></body>", { pretendToBeVisual: true });
+const g = globalThis;
+for (const k of ["window", "document", "HTMLElement", "HTMLInputElement", "KeyboardEvent", "MouseEvent", "Event", "getComputedStyle"]) {
+  g[k] = k === "getComputedStyle" ? dom.window.getComputedStyle.bind(dom.window) : dom.window[k];
+}
+g.ResizeObserver = class {
+  observe() {}
+  disconnect() {}
+};
+g.ImageData = class {
+  constructor(data, w, h) {
+    Object.assign(this, { data, width: w, height: h });
+  }
+};
+const ctx2d = new Proxy({}, { get: (t, k) => (k in t ? t[k] : () => ({ width: 0 })), set: (t, k, v) => ((t[k] = v), true) });
+dom.window.HTMLCanvasElement.prototype.getContext = () => ctx2d;
+g.OffscreenCanvas = class {
+  getContext() {
+    return ctx2d;
+  }
+};
+g.createImageBitmap = async () => ({ close() {} });
+
+const { AppView } = await import("../src/widget.js");
+const { encodeLabelMap } = await import("../src/masks.js");
+
+class FakeModel {
+  constructor(state) {
+    this.state = state;
+    this.sent = [];
+    this.handlers = new Map();
+  }
+  get(k) {
+    return this.state[k];
+  }
+  set(k, v) {
+    this.state[k] = v;
+    for (const fn of this.handlers.get(`change:${k}`) ?? []) fn();
+  }
+  save_changes() {}
+  send(msg) {
+    this.sent.push(msg);
+  }
+  on(ev, fn) {
+    this.handlers.set(ev, [...(this.handlers.get(ev) ?? []), fn]);
+  }
+  off(ev, fn) {
+    this.handlers.set(ev, (this.handlers.get(ev) ?? []).filter((f) => f !== fn));
+  }
+}
+
+function model(extra = {}) {
+  return new FakeModel({
+    frame: 0, num_frames: 10, video_width: 32, video_height: 24, video_name: "v", model_name: "m",
+    random_weights: false, model_notice: "", fps: 10, objects: [{ id: 1, name: "object 1", color: [230, 25, 75] }],
+    selected: 1, prompts: [], prompts_frame: -1, mask_bytes: new DataView(new ArrayBuffer(0)), mask_frame: -1,
+    mask_epoch: 0, candidates: [], candidates_frame: -1, candidates_obj: 0, curves: {}, timeline: {},
+    lit: true, busy: "", progress: {}, training: {}, notice: {}, can_undo: false, can_redo: false,
+    status: "", error: "", error_detail: "", export_dir: "out", size: "fit", adapters: {},
+    static_frame: new DataView(new ArrayBuffer(0)), static_frame_index: -1, ...extra,
+  }); // prettier-ignore
+}
+
+function view(m) {
+  const el = document.createElement("div");
+  document.body.append(el);
+  const v = new AppView(m, el);
+  return { v, root: el.querySelector(".litlora") };
+}
+
+const key = (root, k) => root.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true }));
+const actions = (m) => m.sent.filter((x) => x.type !== "frames");
+
+test("keys send events with their frame and object", () => {
+  const m = model();
+  const { v, root } = view(m);
+  key(root, "p");
+  key(root, "c");
+  assert.deepEqual(actions(m), [
+    { type: "propagate", direction: "forward", frame: 0 },
+    { type: "candidates", frame: 0, obj_id: 1 },
+  ]);
+  v.destroy();
+});
+
+test("busy: presses are refused with a message, navigation stays live", () => {
+  const m = model({ busy: "training" });
+  const { v, root } = view(m);
+  key(root, "p");
+  key(root, "c");
+  assert.deepEqual(actions(m), []);
+  assert.match(root.querySelector(".ll-feedback").textContent, /busy: training, candidates ignored/);
+  assert.equal(root.dataset.notice, "busy: training, candidates ignored (■ Stop cancels)");
+  key(root, "ArrowRight");
+  assert.equal(m.get("frame"), 1);
+  assert.equal(root.querySelector(".ll-prop-fwd").disabled, true);
+  assert.equal(root.querySelector(".ll-stop").disabled, false);
+  m.set("busy", ""); // the task ended: its refusals are cleared
+  assert.equal(root.dataset.notice, "");
+  v.destroy();
+});
+
+test("candidates: one card each, keys act on them, the panel closes on another frame", () => {
+  const m = model();
+  const { v, root } = view(m);
+  const lab = new Uint8Array(32 * 24);
+  lab.fill(1, 32 * 5, 32 * 8);
+  const rle = encodeLabelMap(lab, 32, 24);
+  m.state.candidates_frame = 0;
+  m.state.candidates_obj = 1;
+  m.set("candidates", [
+    { index: 0, score: 0.8, obj_score: 3.1, expert: null, area: 96, bbox: [0, 5, 32, 8], absent: false, rle },
+  ]);
+  assert.equal(root.querySelectorAll(".ll-cands .ll-cand").length, 1);
+  assert.match(root.querySelector(".ll-cands-title").textContent, /1 candidate · key 1 accept/);
+  assert.match(root.querySelector(".ll-cand").textContent, /SAM2.*IoU 0\.80 · obj 3\.1/);
+  key(root, "2"); // only one shown: nothing
+  key(root, "1");
+  assert.deepEqual(actions(m), [{ type: "accept", index: 0, frame: 0, obj_id: 1 }]);
+  key(root, "ArrowRight");
+  assert.equal(root.querySelectorAll(".ll-cands .ll-cand").length, 0);
+  key(root, "1");
+  assert.equal(actions(m).length, 1);
+  v.destroy();
+});
+
+test("an absent candidate says so", () => {
+  const m = model({ candidates_frame: 0, candidates_obj: 1 });
+  const { v, root } = view(m);
+  const rle = encodeLabelMap(new Uint8Array(32 * 24), 32, 24);
+  m.set("candidates", [
+    { index: 0, score: 0.5, obj_score: -4, expert: 0, area: 0, bbox: null, absent: true, rle },
+    { index: 1, score: 0.5, obj_score: 2, expert: 1, area: 0, bbox: null, absent: false, rle },
+  ]);
+  const cards = root.querySelectorAll(".ll-cands .ll-cand");
+  assert.equal(cards.length, 2);
+  assert.equal(cards[0].querySelector(".ll-absent").textContent, "absent");
+  assert.equal(cards[1].querySelector(".ll-absent"), null);
+  assert.match(root.querySelector(".ll-cands-title").textContent, /2 candidates · keys 1–2 accept/);
+  v.destroy();
+});
+
+test("right-click on the video never reaches the host's menu", () => {
+  const m = model();
+  const { v, root } = view(m);
+  const stage = root.querySelector(".ll-stage");
+  let reached = false;
+  document.addEventListener("contextmenu", () => (reached = true));
+  const ev = new MouseEvent("contextmenu", { bubbles: true, cancelable: true });
+  stage.querySelector("canvas.ll-layer-cursor").dispatchEvent(ev);
+  assert.equal(ev.defaultPrevented, true);
+  assert.equal(reached, false);
+  assert.equal(stage.getAttribute("data-jp-suppress-context-menu"), "true");
+  v.destroy();
+});
+
+test("timeline rows, training progress and 0-based frames in the DOM", () => {
+  const m = model();
+  const { v, root } = view(m);
+  m.set("timeline", { rows: [{ obj_id: 1, codes: "ptt.c....." }] });
+  assert.equal(root.dataset.timeline, "1:ptt.c.....");
+  m.set("training", { active: true, epoch: 12, max_epochs: 100, seconds_left: 3.2, iou: 0.5 });
+  assert.equal(root.querySelector("[data-testid=progress]").textContent, "training: epoch 12 of ≤ 100 · ≤ 4 s left · IoU 0.50");
+  assert.equal(root.querySelector("[data-testid=frame-label]").textContent, "frame 0 / 9");
+  v.destroy();
+});
+
+test("no layer canvas matches the candidate card class", () => {
+  const m = model();
+  const { v, root } = view(m);
+  assert.equal(root.querySelectorAll(".ll-cand").length, 0);
+  assert.equal(root.querySelectorAll("canvas.ll-layer").length, 5);
+  v.destroy();
+});
