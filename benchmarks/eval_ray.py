@@ -43,8 +43,9 @@ def main(argv=None) -> dict:
     from litlora_widgets.evaluation import evaluate
 
     tmp = Path(tempfile.mkdtemp(prefix="eval_ray_"))
-    data = write_synthetic_dataset(tmp / "data", range(a.videos), a.frames, (a.size, a.size),
-                                   a.difficulty)  # fmt: skip
+    data = write_synthetic_dataset(
+        tmp / "data", range(a.videos), a.frames, (a.size, a.size), a.difficulty
+    )
     kw = dict(
         model=a.model,
         seed=0,
@@ -80,15 +81,21 @@ def main(argv=None) -> dict:
         return json.dumps({k: v for k, v in s.items() if k != "timing"}, sort_keys=True)
 
     out = {
-        "videos": a.videos, "frames": a.frames, "size": a.size, "cpus": a.cpus,
-        "serial_threads": a.serial_threads or a.cpus, "ray_first": a.ray_first,
-        "model": a.model, "serial_s": round(serial_s, 2), "ray_s": round(ray_s, 2),
+        "videos": a.videos,
+        "frames": a.frames,
+        "size": a.size,
+        "cpus": a.cpus,
+        "serial_threads": a.serial_threads or a.cpus,
+        "ray_first": a.ray_first,
+        "model": a.model,
+        "serial_s": round(serial_s, 2),
+        "ray_s": round(ray_s, 2),
         "ray_cluster_start_s": round(start_s, 2),
         "overhead_ratio": round(ray_s / serial_s, 3),
         "overhead_ratio_with_cluster_start": round((ray_s + start_s) / serial_s, 3),
         "identical_summary": strip(s_serial) == strip(s_ray),
         "corrections": {k: s_serial[k]["corrections"] for k in ("sam2", "lit")},
-    }  # fmt: skip
+    }
     print(json.dumps(out, indent=1))
     return out
 

@@ -69,9 +69,14 @@ def main(argv=None) -> dict:
         max_frames=a.frames,
         lit_config={"init_epochs": a.init_epochs, "finetune_epochs": a.finetune_epochs},
     )
-    out: dict = {"sequence": a.sequence, "frames_tracked": n, "image_size": a.image_size,
-                 "threads": torch.get_num_threads(),
-                 "propagation_s_per_frame": prop_s / n, "methods": {}}  # fmt: skip
+    out: dict = {
+        "sequence": a.sequence,
+        "frames_tracked": n,
+        "image_size": a.image_size,
+        "threads": torch.get_num_threads(),
+        "propagation_s_per_frame": prop_s / n,
+        "methods": {},
+    }
     for method in ("sam2", "lit"):
         r = run_video({**base, "methods": [method]})
         if r["status"] != "ok":
@@ -82,13 +87,19 @@ def main(argv=None) -> dict:
         out["methods"][method] = {
             "eval_s_per_frame": o["seconds"] / o["frames"],
             "ratio_vs_propagation": (o["seconds"] / o["frames"]) / (prop_s / n),
-            "corrections": o["corrections"], "accepts": o["accepts"],
-            "train_seconds": {} if not ts.size else {
-                "count": int(ts.size), "mean": float(ts.mean()), "median": float(np.median(ts)),
-                "p90": float(np.percentile(ts, 90)), "max": float(ts.max()),
+            "corrections": o["corrections"],
+            "accepts": o["accepts"],
+            "train_seconds": {}
+            if not ts.size
+            else {
+                "count": int(ts.size),
+                "mean": float(ts.mean()),
+                "median": float(np.median(ts)),
+                "p90": float(np.percentile(ts, 90)),
+                "max": float(ts.max()),
                 "values": [round(float(x), 3) for x in ts],
             },
-        }  # fmt: skip
+        }
     print(json.dumps(out, indent=1))
     return out
 

@@ -39,8 +39,14 @@ app
 
 
 def cell(src: str, i: int) -> dict:
-    return {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
-            "outputs": [], "source": src}  # fmt: skip
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": f"c{i}",
+        "metadata": {},
+        "outputs": [],
+        "source": src,
+    }
 
 
 def main() -> None:
@@ -57,20 +63,38 @@ def main() -> None:
     (tmp / "cfg" / "labconfig" / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
-    nb = {"cells": [cell(WARM, 0), cell(CELL, 1)],
-          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                      "language": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}  # fmt: skip
+    nb = {
+        "cells": [cell(WARM, 0), cell(CELL, 1)],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (tmp / "first.ipynb").write_text(json.dumps(nb))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp / "cfg"), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-         f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
-         f"--ServerApp.root_dir={tmp}", "--allow-root"],
-        cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--ServerApp.token=",
+            "--ServerApp.password=",
+            f"--ServerApp.root_dir={tmp}",
+            "--allow-root",
+        ],
+        cwd=tmp,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     times = []
     try:
@@ -81,9 +105,16 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=chromium, args=[
-                "--headless", "--no-sandbox", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update"])  # fmt: skip
+            b = p.chromium.launch(
+                executable_path=chromium,
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                ],
+            )
             page = b.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(f"{url}/lab/tree/first.ipynb")
             page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(

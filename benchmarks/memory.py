@@ -67,10 +67,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         small = measure(args.small, args.image_size, Path(d))
         large = measure(args.large, args.image_size, Path(d))
-    print(f"{args.small} frames: peak {small['peak_mb']:.0f} MB; "
-          f"{args.large} frames: peak {large['peak_mb']:.0f} MB")  # fmt: skip
-    print(f"ratio {args.large}/{args.small}: {large['peak_mb'] / small['peak_mb']:.3f}x "
-          "(goal <= 1.3x)")
+    print(
+        f"{args.small} frames: peak {small['peak_mb']:.0f} MB; "
+        f"{args.large} frames: peak {large['peak_mb']:.0f} MB"
+    )
+    print(
+        f"ratio {args.large}/{args.small}: {large['peak_mb'] / small['peak_mb']:.3f}x "
+        "(goal <= 1.3x)"
+    )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,9 @@ def plain_sam2(predictor, video, mask) -> tuple[float, list[np.ndarray]]:
     from litlora_widgets.video import VideoSource
 
     src = VideoSource.open(video)
-    state = new_inference_state(predictor, src.sam2_frames(predictor.image_size),
-                                src.height, src.width)  # fmt: skip
+    state = new_inference_state(
+        predictor, src.sam2_frames(predictor.image_size), src.height, src.width
+    )
     predictor.add_new_mask(state, 0, 1, torch.from_numpy(mask))
     t0 = time.perf_counter()
     out = [(m[0, 0] > 0).cpu().numpy() for _, _, m in predictor.propagate_in_video(state)]
@@ -71,8 +72,9 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
-    predictor = load_predictor(checkpoint=None, image_size=args.image_size, device=args.device,
-                               quiet=True)  # fmt: skip
+    predictor = load_predictor(
+        checkpoint=None, image_size=args.image_size, device=args.device, quiet=True
+    )
     video, mask, name = load_clip(args.frames)
     plain_sam2(predictor, video[:3], mask)  # warm-up
     times_plain, times_ours = [], []
@@ -84,8 +86,9 @@ def main() -> None:
     same = all(np.array_equal(a, b) for a, b in zip(mp[1:], mo[1:], strict=True))
     p, o = statistics.median(times_plain), statistics.median(times_ours)
     n = len(video)
-    print(f"{name}, {n} frames, image size {args.image_size}, {args.device}, "
-          f"median of {args.repeats}")  # fmt: skip
+    print(
+        f"{name}, {n} frames, image size {args.image_size}, {args.device}, median of {args.repeats}"
+    )
     print(f"  plain propagate_in_video: {p:.2f} s ({n / p:.1f} frames/s)")
     print(f"  Session.propagate + capture: {o:.2f} s ({n / o:.1f} frames/s)")
     print(f"  ratio ours / plain: {o / p:.3f}x (goal <= 1.03x); identical masks: {same}")

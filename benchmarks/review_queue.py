@@ -46,8 +46,11 @@ def main(argv=None) -> dict:
         frames, labels = synthetic_clip(seed, a.frames, (a.size, a.size), a.difficulty)
         gt = {t: labels[t] == 1 for t in range(len(frames))}
         rows.append({"clip": seed, **measure_review(predictor, frames, gt, k_frac=a.k_frac)})
-    out["sets"][f"synthetic_{a.difficulty}"] = {"objects": len(rows), "recall": pooled_recall(rows),
-                                     "rows": rows}  # fmt: skip
+    out["sets"][f"synthetic_{a.difficulty}"] = {
+        "objects": len(rows),
+        "recall": pooled_recall(rows),
+        "rows": rows,
+    }
     if a.davis and Path(a.davis).is_dir():
         rows = []
         for spec in discover(a.davis):
@@ -57,8 +60,7 @@ def main(argv=None) -> dict:
                 gt = {t: g.mask(t, o) for t in g.annotated}
                 r = measure_review(predictor, video, gt, start=g.starts[o], k_frac=a.k_frac)
                 rows.append({"video": spec.name, "obj": o, **r})
-        out["sets"]["davis"] = {"objects": len(rows), "recall": pooled_recall(rows),
-                                "rows": rows}  # fmt: skip
+        out["sets"]["davis"] = {"objects": len(rows), "recall": pooled_recall(rows), "rows": rows}
     out["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(out, indent=1))
     return out

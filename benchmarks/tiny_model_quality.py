@@ -148,8 +148,11 @@ def main(argv: list[str] | None = None) -> dict:
                 overrides={"model.add_all_frames_to_correct_as_cond": True},
             )
             res["carry_memory"] = "corrections as conditioning frames"
-        res.update(_carry_forward_bar(carry_pred, args.carry_clips, args.carry_frames,
-                                      args.carry_difficulty))  # fmt: skip
+        res.update(
+            _carry_forward_bar(
+                carry_pred, args.carry_clips, args.carry_frames, args.carry_difficulty
+            )
+        )
 
     print(f"{'metric':<28}{'value':>10}{'bar':>8}  pass")
     for key, val in res.items():
@@ -215,8 +218,10 @@ def _carry_forward_bar(pred, clips: int, frames: int, difficulty: str) -> dict:
             skipped += 1
             continue
         rows.append(r)
-        print(f"  carry seed {seed - 1}: t={r['t']} before {r['before']:.3f} "
-              f"after {r['after']:.3f}", flush=True)  # fmt: skip
+        print(
+            f"  carry seed {seed - 1}: t={r['t']} before {r['before']:.3f} after {r['after']:.3f}",
+            flush=True,
+        )
     if not rows:
         return {"carry_forward": f"no failing clip in {skipped} {difficulty} clips"}
     return {

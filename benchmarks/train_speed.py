@@ -59,12 +59,21 @@ class AuthorsLoRA(nn.Module):
         self.drop, self.scale = nn.Dropout(dropout), alpha / rank
 
     def forward(self, x):
-        return F.linear(x, self.weight) + F.linear(F.linear(self.drop(x), self.lora_A),
-                                                   self.lora_B) * self.scale
+        return (
+            F.linear(x, self.weight)
+            + F.linear(F.linear(self.drop(x), self.lora_A), self.lora_B) * self.scale
+        )
 
 
-def authors_train(decoder, prompt_encoder, inputs: DecoderInputs, target: np.ndarray,
-                  epochs=100, lr=1e-4, loss_px=1024):
+def authors_train(
+    decoder,
+    prompt_encoder,
+    inputs: DecoderInputs,
+    target: np.ndarray,
+    epochs=100,
+    lr=1e-4,
+    loss_px=1024,
+):
     """Returns (seconds, IoU at video resolution of the last-epoch weights)."""
     dev = next(decoder.parameters()).device
     t0 = _now(dev)
@@ -86,18 +95,24 @@ def authors_train(decoder, prompt_encoder, inputs: DecoderInputs, target: np.nda
 
     def run():
         with _autocast(dev):
-            m, _, _, obj = dec(image_embeddings=x.image_embed, image_pe=x.image_pe,
-                               sparse_prompt_embeddings=sparse, dense_prompt_embeddings=dense,
-                               multimask_output=False, repeat_image=False,
-                               high_res_features=list(x.high_res))
+            m, _, _, obj = dec(
+                image_embeddings=x.image_embed,
+                image_pe=x.image_pe,
+                sparse_prompt_embeddings=sparse,
+                dense_prompt_embeddings=dense,
+                multimask_output=False,
+                repeat_image=False,
+                high_res_features=list(x.high_res),
+            )
         m, obj = m.float(), obj.float()
         return torch.where(obj[:, :, None, None] > 0, m, torch.full_like(m, -1024.0)), obj
 
     dec.train()
     for _ in range(epochs):
         logits, _ = run()
-        big = F.interpolate(logits, size=(loss_px, loss_px), mode="bilinear",
-                            align_corners=False)[:, 0]
+        big = F.interpolate(logits, size=(loss_px, loss_px), mode="bilinear", align_corners=False)[
+            :, 0
+        ]
         loss = (20 * sigmoid_focal_loss(big, tgt_big) + dice_loss(big, tgt_big)).mean()
         pred = big.detach() > 0  # their per-epoch IoU (for a best epoch they then discard)
         _ = float((pred & (tgt_big > 0)).sum() / (pred | (tgt_big > 0)).sum().clamp(min=1))
@@ -133,8 +148,9 @@ def load_clip(data: str = "davis"):
     jpg = DAVIS / "JPEGImages" / "480p" / "car-shadow"
     ann = DAVIS / "Annotations" / "480p" / "car-shadow"
     if data == "davis" and (jpg / "00001.jpg").exists() and (ann / "00001.png").exists():
-        frames = np.stack([np.array(Image.open(jpg / f"{i:05d}.jpg").convert("RGB"))
-                           for i in range(2)])
+        frames = np.stack(
+            [np.array(Image.open(jpg / f"{i:05d}.jpg").convert("RGB")) for i in range(2)]
+        )
         masks = np.stack([np.array(Image.open(ann / f"{i:05d}.png")) for i in range(2)]) > 0
         return "davis/car-shadow", frames, masks.reshape(masks.shape[:3] + (-1,)).any(-1)
     sys.path.insert(0, str(ROOT / "tests"))
@@ -194,9 +210,11 @@ def tiny_per_correction(frames_to_correct=(3, 9, 13)) -> None:
             row[name] = (time.perf_counter() - t0, res.train_iou, res.epochs, res.iou_before)
         (ot, oi, oe, before), (pt, pi, pe, _) = row["ours"], row["plain loop"]
         worse += oi < pi - 0.02
-        print(f"frame {f:2d}: plain SAM2 IoU {before:.3f} | ours {oi:.3f} in {ot:.2f}s "
-              f"({oe} epochs) | plain loop {pi:.3f} in {pt:.2f}s ({pe} epochs) | "
-              f"time ratio {ot / pt:.2f}x")
+        print(
+            f"frame {f:2d}: plain SAM2 IoU {before:.3f} | ours {oi:.3f} in {ot:.2f}s "
+            f"({oe} epochs) | plain loop {pi:.3f} in {pt:.2f}s ({pe} epochs) | "
+            f"time ratio {ot / pt:.2f}x"
+        )
     print(f"corrections where ours is worse by > 0.02 IoU: {worse} (goal 0)")
     s.close()
 
@@ -209,10 +227,18 @@ def main(argv=None) -> None:
     ap.add_argument("--checkpoint", default=None, help="SAM2.1 hiera-tiny .pt (default random)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--data", choices=["davis", "square"], default="davis",
-                    help="davis (car-shadow, if present; else square) or a synthetic square")
-    ap.add_argument("--model", choices=["sam2", "tiny"], default="sam2",
-                    help="tiny: the embedded model, per correction, ours vs a plain loop")
+    ap.add_argument(
+        "--data",
+        choices=["davis", "square"],
+        default="davis",
+        help="davis (car-shadow, if present; else square) or a synthetic square",
+    )
+    ap.add_argument(
+        "--model",
+        choices=["sam2", "tiny"],
+        default="sam2",
+        help="tiny: the embedded model, per correction, ours vs a plain loop",
+    )
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -223,17 +249,24 @@ def main(argv=None) -> None:
 
     name, frames, masks = load_clip(args.data)
     dev = torch.device(args.device)
-    print(f"data: {name} {frames.shape[1]}x{frames.shape[2]}, device {dev}, "
-          f"threads {torch.get_num_threads()}, repeats {args.repeats}")
+    print(
+        f"data: {name} {frames.shape[1]}x{frames.shape[2]}, device {dev}, "
+        f"threads {torch.get_num_threads()}, repeats {args.repeats}"
+    )
     for size in args.sizes:
         torch.manual_seed(args.seed)
-        pred = load_predictor(checkpoint=args.checkpoint, image_size=None if args.checkpoint
-                              else size, device=dev, quiet=True)
+        pred = load_predictor(
+            checkpoint=args.checkpoint,
+            image_size=None if args.checkpoint else size,
+            device=dev,
+            quiet=True,
+        )
         inputs = capture_frame1(pred, frames, masks)
         target = masks[1]
         # Warm-up (allocator, kernels) so that neither side pays first-call costs.
-        ExpertBank(pred.sam_mask_decoder, pred.sam_prompt_encoder,
-                   LitConfig(init_epochs=3)).train_on(inputs, target)
+        ExpertBank(
+            pred.sam_mask_decoder, pred.sam_prompt_encoder, LitConfig(init_epochs=3)
+        ).train_on(inputs, target)
         authors_train(pred.sam_mask_decoder, pred.sam_prompt_encoder, inputs, target, epochs=3)
         ours_t, ref_t, ours_iou, ref_iou, epochs, plain = [], [], 0.0, 0.0, 0, 0.0
         for r in range(args.repeats):
@@ -244,15 +277,20 @@ def main(argv=None) -> None:
             ours_t.append(_now(dev) - t0)
             ours_iou, epochs, plain = res.train_iou, res.epochs, res.iou_before
             torch.manual_seed(args.seed + r)
-            sec, ref_iou = authors_train(pred.sam_mask_decoder, pred.sam_prompt_encoder,
-                                         inputs, target)
+            sec, ref_iou = authors_train(
+                pred.sam_mask_decoder, pred.sam_prompt_encoder, inputs, target
+            )
             ref_t.append(sec)
         o, a = statistics.median(ours_t), statistics.median(ref_t)
-        print(f"[{size}px] ours {o:.2f}s ({epochs} epochs, loss at native "
-              f"{size // 4}px) | authors {a:.2f}s (100 epochs, loss at 1024px) | "
-              f"time ratio {o / a:.2f}x (goal <= 0.40x)")
-        print(f"[{size}px] trained-frame IoU at video res: plain {plain:.3f} | ours "
-              f"{ours_iou:.3f} | authors {ref_iou:.3f}")
+        print(
+            f"[{size}px] ours {o:.2f}s ({epochs} epochs, loss at native "
+            f"{size // 4}px) | authors {a:.2f}s (100 epochs, loss at 1024px) | "
+            f"time ratio {o / a:.2f}x (goal <= 0.40x)"
+        )
+        print(
+            f"[{size}px] trained-frame IoU at video res: plain {plain:.3f} | ours "
+            f"{ours_iou:.3f} | authors {ref_iou:.3f}"
+        )
         del pred
 
 

@@ -91,10 +91,15 @@ def _gen_bytes(state: torch.Tensor) -> torch.Tensor:
 def bank_signature(snap) -> str:
     """A digest of everything ``ExpertBank.restore`` restores (to write only on change)."""
     h = hashlib.sha1()
-    h.update(_canonical({
-        "experts": [[n, [id(s) for s in r]] for n, r in snap.experts],
-        "strength": snap.strength, "next_id": snap.next_id,
-    }).encode())  # fmt: skip
+    h.update(
+        _canonical(
+            {
+                "experts": [[n, [id(s) for s in r]] for n, r in snap.experts],
+                "strength": snap.strength,
+                "next_id": snap.next_id,
+            }
+        ).encode()
+    )
     for name in sorted(snap.adapters):
         for key in sorted(snap.adapters[name]):
             h.update(snap.adapters[name][key].detach().cpu().contiguous().numpy().tobytes())
@@ -107,8 +112,12 @@ def save_sample(path: Path, sample) -> None:
     tensors = {"image_embed": sample.image_embed, "target": sample.target}
     for i, t in enumerate(sample.high_res):
         tensors[f"high_res.{i}"] = t
-    meta = {"present": json.dumps(bool(sample.present)), "frame": str(int(sample.frame)),
-            "obj_id": str(int(sample.obj_id)), "high_res": str(len(sample.high_res))}  # fmt: skip
+    meta = {
+        "present": json.dumps(bool(sample.present)),
+        "frame": str(int(sample.frame)),
+        "obj_id": str(int(sample.obj_id)),
+        "high_res": str(len(sample.high_res)),
+    }
     atomic_write_safetensors(path, tensors, meta)
 
 
@@ -118,19 +127,31 @@ def load_sample(path: Path):
     meta, t = read_safetensors(path)
     n = int(meta["high_res"])
     high_res = tuple(t[f"high_res.{i}"] for i in range(n))
-    return _Sample(t["image_embed"], high_res, t["target"], json.loads(meta["present"]),
-                   int(meta["frame"]), int(meta["obj_id"]))  # fmt: skip
+    return _Sample(
+        t["image_embed"],
+        high_res,
+        t["target"],
+        json.loads(meta["present"]),
+        int(meta["frame"]),
+        int(meta["obj_id"]),
+    )
 
 
 def save_bank(path: Path, snap, sample_ids: dict[int, str]) -> None:
-    tensors = {f"adapter/{name}/{key}": t for name, d in snap.adapters.items()
-               for key, t in d.items()}  # fmt: skip
+    tensors = {
+        f"adapter/{name}/{key}": t for name, d in snap.adapters.items() for key, t in d.items()
+    }
     tensors["gen/init"] = _gen_bytes(snap.generators[0])
     tensors["gen/drop"] = _gen_bytes(snap.generators[1])
-    meta = {"bank": _canonical({
-        "experts": [[n, [sample_ids[id(s)] for s in r]] for n, r in snap.experts],
-        "strength": snap.strength, "next_id": snap.next_id,
-    })}  # fmt: skip
+    meta = {
+        "bank": _canonical(
+            {
+                "experts": [[n, [sample_ids[id(s)] for s in r]] for n, r in snap.experts],
+                "strength": snap.strength,
+                "next_id": snap.next_id,
+            }
+        )
+    }
     atomic_write_safetensors(path, tensors, meta)
 
 
@@ -154,10 +175,13 @@ def load_bank(path: Path, samples: dict[str, Any], blob_dir: Path):
                 samples[sid] = load_sample(blob_dir / f"sample-{sid}.safetensors")
             replay.append(samples[sid])
         experts.append((name, replay))
-    return BankSnapshot(adapters=adapters, strength={k: float(v) for k, v in
-                                                     info["strength"].items()},
-                        experts=experts, next_id=int(info["next_id"]),
-                        generators=(t["gen/init"], t["gen/drop"]))  # fmt: skip
+    return BankSnapshot(
+        adapters=adapters,
+        strength={k: float(v) for k, v in info["strength"].items()},
+        experts=experts,
+        next_id=int(info["next_id"]),
+        generators=(t["gen/init"], t["gen/drop"]),
+    )
 
 
 def video_fingerprint(video) -> str:

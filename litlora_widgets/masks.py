@@ -254,15 +254,17 @@ def write_coco(
                 raise InputError(f"object id {o!r} must be an int ≥ 1 (COCO category ids)")
             m = validate_mask(masks[f][o], height, width, name=f"mask of object {o} on frame {f}")
             rle = encode_rle(m)
-            annotations.append({
-                "id": len(annotations) + 1,
-                "image_id": f + 1,
-                "category_id": int(o),
-                "segmentation": rle,
-                "area": int(m.sum()),
-                "bbox": _bbox(rle),
-                "iscrowd": 0,
-            })
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": f + 1,
+                    "category_id": int(o),
+                    "segmentation": rle,
+                    "area": int(m.sum()),
+                    "bbox": _bbox(rle),
+                    "iscrowd": 0,
+                }
+            )
             obj_ids.add(int(o))
     doc = {
         "info": {
@@ -322,8 +324,10 @@ def read_coco(
         what = f"{path.name}: annotation {ann.get('id', k)}"
         for key in ("image_id", "category_id", "segmentation"):
             if key not in ann:
-                raise InputError(f"{what} lacks '{key}'; every annotation needs image_id, "
-                                 "category_id and segmentation")
+                raise InputError(
+                    f"{what} lacks '{key}'; every annotation needs image_id, "
+                    "category_id and segmentation"
+                )
         if ann["image_id"] not in frame_of:
             raise InputError(f"{what} refers to image_id {ann['image_id']}, not in 'images'")
         ih, iw = size_of[ann["image_id"]]

@@ -114,8 +114,10 @@ def rank_frames(
             anchor, nb = c_next, frames[i + 1]
         sig: dict[str, tuple[float, str]] = {}
         if _finite(st.sam_iou):
-            sig["sam_iou"] = (min(1.0, max(0.0, 1.0 - st.sam_iou)),
-                              f"SAM2 predicted IoU {st.sam_iou:.2f}")  # fmt: skip
+            sig["sam_iou"] = (
+                min(1.0, max(0.0, 1.0 - st.sam_iou)),
+                f"SAM2 predicted IoU {st.sam_iou:.2f}",
+            )
         if _finite(st.obj_score):
             p = _sigmoid(st.obj_score)
             if st.area > 0:
@@ -127,8 +129,7 @@ def rank_frames(
         if nb is not None:
             a0 = states[nb].area
             r = _log_ratio(st.area, a0)
-            sig["area"] = (min(1.0, r / math.log(2)),
-                           f"area {_times(st.area, a0)} vs frame {nb}")  # fmt: skip
+            sig["area"] = (min(1.0, r / math.log(2)), f"area {_times(st.area, a0)} vs frame {nb}")
             if centroids is not None and a0 > 0:
                 c1, c0 = centroids.get(t), centroids.get(nb)
                 if c1 is not None and c0 is not None:
@@ -136,16 +137,21 @@ def rank_frames(
                     sig["moved"] = (min(1.0, d), f"moved {d:.2f} object sizes since frame {nb}")
         if anchor is not None:
             r = _log_ratio(st.area, states[anchor].area)
-            sig["area_drift"] = (min(1.0, r / math.log(3)),
-                                 f"area {_times(st.area, states[anchor].area)} vs "
-                                 f"confirmed frame {anchor}")  # fmt: skip
+            sig["area_drift"] = (
+                min(1.0, r / math.log(3)),
+                f"area {_times(st.area, states[anchor].area)} vs confirmed frame {anchor}",
+            )
             d = abs(t - anchor)
-            sig["distance"] = (d / (d + w.distance_scale),
-                               f"{d} frames from confirmed frame {anchor}")  # fmt: skip
+            sig["distance"] = (
+                d / (d + w.distance_scale),
+                f"{d} frames from confirmed frame {anchor}",
+            )
         if disagreement is not None and _finite(disagreement.get(t)):
             x = float(disagreement[t])
-            sig["experts"] = (min(1.0, max(0.0, x)),
-                              f"experts disagree (IoU {1 - x:.2f} with the closest)")  # fmt: skip
+            sig["experts"] = (
+                min(1.0, max(0.0, x)),
+                f"experts disagree (IoU {1 - x:.2f} with the closest)",
+            )
         keep, contrib = 1.0, []
         for name, (s, why) in sig.items():
             c = getattr(w, name) * s
@@ -163,8 +169,9 @@ def rank_frames(
 def rank_by_sam_iou(states: Mapping[int, Any]) -> list[int]:
     """Baseline: tracked frames by SAM2's predicted IoU, lowest first (unknown last)."""
     tracked = [t for t in sorted(states) if states[t].kind == "tracked"]
-    return sorted(tracked, key=lambda t: (states[t].sam_iou if _finite(states[t].sam_iou)
-                                          else math.inf, t))  # fmt: skip
+    return sorted(
+        tracked, key=lambda t: (states[t].sam_iou if _finite(states[t].sam_iou) else math.inf, t)
+    )
 
 
 def rank_in_order(states: Mapping[int, Any]) -> list[int]:

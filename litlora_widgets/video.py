@@ -103,9 +103,7 @@ def _check_pixels(a: np.ndarray, what: str) -> None:
                 "[0, 1] — pass `(arr / 255)` or `arr.astype(np.uint8)` for 0..255 data"
             )
         return
-    raise VideoError(
-        f"{what} has dtype {a.dtype}; pass uint8 RGB (0..255) or float in [0, 1]"
-    )
+    raise VideoError(f"{what} has dtype {a.dtype}; pass uint8 RGB (0..255) or float in [0, 1]")
 
 
 class _ArrayBackend(_Backend):
@@ -175,7 +173,8 @@ class _ListBackend(_Backend):
 class _FolderBackend(_Backend):
     def __init__(self, folder: Path) -> None:
         files = [
-            p for p in folder.iterdir()
+            p
+            for p in folder.iterdir()
             if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".") and p.is_file()
         ]
         if not files:
@@ -191,8 +190,7 @@ class _FolderBackend(_Backend):
                     size = im.size
             except (UnidentifiedImageError, OSError) as e:
                 raise VideoError(
-                    f"cannot read image {p} ({type(e).__name__}: {e}); replace or delete "
-                    "the file"
+                    f"cannot read image {p} ({type(e).__name__}: {e}); replace or delete the file"
                 ) from e
             if first is None:
                 first = (p, size)
@@ -446,9 +444,7 @@ class VideoSource:
         return len(self._cache)
 
     def __repr__(self) -> str:
-        return (
-            f"VideoSource({self.name!r}, {self.num_frames} frames, {self.height}×{self.width})"
-        )
+        return f"VideoSource({self.name!r}, {self.num_frames} frames, {self.height}×{self.width})"
 
     # --- frames
     def _check_index(self, i: Any) -> int:
@@ -576,4 +572,3 @@ class Sam2Frames:
             while len(self._cache) > self.cache_frames:
                 self._cache.popitem(last=False)
         return t
-

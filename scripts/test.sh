@@ -12,5 +12,8 @@ npm ci --prefix js --no-audit --no-fund --loglevel=error
 (cd js && node --test test/)
 # the committed bundle (litlora_widgets/static/) is exactly what js/ builds
 bash scripts/check_bundle.sh
+# lint and format: the code base stays ruff-clean (ruff is installed by the dev extra)
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
 export PYTHONUNBUFFERED=1
 .venv/bin/python -m pytest -ra --timeout=1200 tests notebooks/*.ipynb --nbval-lax "$@"

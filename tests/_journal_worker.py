@@ -43,15 +43,18 @@ def digest(s) -> str:
     for f, objs in sorted(st.user_masks.items()):
         for o, rle in sorted(objs.items()):
             h.update(f"u{f}:{o}:{rle['counts']}".encode())
-    h.update(repr(sorted((o.obj_id, o.name, tuple(o.color)) for o in st.objects.values()))
-             .encode())  # fmt: skip
+    h.update(repr(sorted((o.obj_id, o.name, tuple(o.color)) for o in st.objects.values())).encode())
     h.update(json.dumps([s.events, s.training_log], sort_keys=True, default=str).encode())
-    h.update(f"{st.next_obj_id}|{s.lit_enabled}|{s.history.undo_labels}|"
-             f"{s.history.redo_labels}".encode())  # fmt: skip
+    h.update(
+        f"{st.next_obj_id}|{s.lit_enabled}|{s.history.undo_labels}|{s.history.redo_labels}".encode()
+    )
     for o in sorted(st.banks):
         snap = st.banks[o].snapshot()
-        h.update(json.dumps([snap.strength, snap.next_id,
-                             [(n, len(r)) for n, r in snap.experts]]).encode())  # fmt: skip
+        h.update(
+            json.dumps(
+                [snap.strength, snap.next_id, [(n, len(r)) for n, r in snap.experts]]
+            ).encode()
+        )
         for name in sorted(snap.adapters):
             for k in sorted(snap.adapters[name]):
                 h.update(snap.adapters[name][k].numpy().tobytes())

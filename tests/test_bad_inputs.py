@@ -54,8 +54,12 @@ def world(predictor, tmp_path_factory):
 
     frames, masks = moving_square_clip()
     tmp = tmp_path_factory.mktemp("bad")
-    s = Session(predictor, frames, workdir=tmp / "work",
-                lit_config=LitConfig(init_epochs=10, finetune_epochs=5))  # fmt: skip
+    s = Session(
+        predictor,
+        frames,
+        workdir=tmp / "work",
+        lit_config=LitConfig(init_epochs=10, finetune_epochs=5),
+    )
     obj = s.add_object("square")
     s.add_mask(0, obj, masks[0])
     list(s.propagate(progress=False, max_frames=3))
@@ -70,12 +74,25 @@ def _state(s) -> tuple:
     banks = []
     for o in sorted(st.banks):
         snap = st.banks[o].snapshot()
-        banks.append([(n, k, t.clone()) for n in sorted(snap.adapters)
-                      for k, t in sorted(snap.adapters[n].items())])  # fmt: skip
+        banks.append(
+            [
+                (n, k, t.clone())
+                for n in sorted(snap.adapters)
+                for k, t in sorted(snap.adapters[n].items())
+            ]
+        )
         banks.append([(n, len(r)) for n, r in snap.experts])
-    return (dict(st.masks), dict(st.user_masks), dict(s.objects),
-            repr(s.events), repr(s.training_log), s.history.undo_labels,
-            s.history.redo_labels, banks, s.journal.actions if s.journal else None)  # fmt: skip
+    return (
+        dict(st.masks),
+        dict(st.user_masks),
+        dict(s.objects),
+        repr(s.events),
+        repr(s.training_log),
+        s.history.undo_labels,
+        s.history.redo_labels,
+        banks,
+        s.journal.actions if s.journal else None,
+    )
 
 
 def _same(a: tuple, b: tuple) -> bool:
@@ -135,86 +152,215 @@ def _journal_corrupt_line(tmp: Path, s) -> Path:
 # (name, call(s, obj, masks, tmp, good), exception, message regex)
 CASES = [
     # ---- engine: prompts, frames, objects
-    ("frame is a float", lambda s, o, m, t, g: s.add_points(1.5, o, [[5, 5]], [1]),
-     InputError, "frame must be an integer"),
+    (
+        "frame is a float",
+        lambda s, o, m, t, g: s.add_points(1.5, o, [[5, 5]], [1]),
+        InputError,
+        "frame must be an integer",
+    ),
     ("frame is bool", lambda s, o, m, t, g: s.add_mask(True, o, m[0]), InputError, "integer"),
-    ("frame past end", lambda s, o, m, t, g: s.correct(99, o, mask=m[0]), InputError,
-     r"out of range; this video has frames 0\.\.5"),
-    ("obj id is a string", lambda s, o, m, t, g: s.add_points(0, "square", [[5, 5]], [1]),
-     InputError, "obj_id must be an integer"),
+    (
+        "frame past end",
+        lambda s, o, m, t, g: s.correct(99, o, mask=m[0]),
+        InputError,
+        r"out of range; this video has frames 0\.\.5",
+    ),
+    (
+        "obj id is a string",
+        lambda s, o, m, t, g: s.add_points(0, "square", [[5, 5]], [1]),
+        InputError,
+        "obj_id must be an integer",
+    ),
     ("obj id 0", lambda s, o, m, t, g: s.add_object(obj_id=0), InputError, r"1\.\.255"),
     ("obj id 300", lambda s, o, m, t, g: s.add_object(obj_id=300), InputError, r"1\.\.255"),
-    ("remove unknown object", lambda s, o, m, t, g: s.remove_object(42), InputError,
-     "does not exist"),
+    (
+        "remove unknown object",
+        lambda s, o, m, t, g: s.remove_object(42),
+        InputError,
+        "does not exist",
+    ),
     ("empty points", lambda s, o, m, t, g: s.add_points(0, o, [], []), InputError, "N ≥ 1"),
-    ("inf point", lambda s, o, m, t, g: s.add_points(0, o, [[np.inf, 3]], [1]), InputError,
-     "NaN or infinity"),
-    ("points not numbers", lambda s, o, m, t, g: s.add_points(0, o, [["a", "b"]], [1]),
-     InputError, r"\[x, y\] pairs"),
-    ("box of 3 numbers", lambda s, o, m, t, g: s.add_box(0, o, [1, 2, 3]), InputError,
-     "4 finite numbers"),
-    ("mask of wrong dtype/shape", lambda s, o, m, t, g: s.add_mask(0, o, np.ones((96, 128, 3))),
-     InputError, "shape"),
+    (
+        "inf point",
+        lambda s, o, m, t, g: s.add_points(0, o, [[np.inf, 3]], [1]),
+        InputError,
+        "NaN or infinity",
+    ),
+    (
+        "points not numbers",
+        lambda s, o, m, t, g: s.add_points(0, o, [["a", "b"]], [1]),
+        InputError,
+        r"\[x, y\] pairs",
+    ),
+    (
+        "box of 3 numbers",
+        lambda s, o, m, t, g: s.add_box(0, o, [1, 2, 3]),
+        InputError,
+        "4 finite numbers",
+    ),
+    (
+        "mask of wrong dtype/shape",
+        lambda s, o, m, t, g: s.add_mask(0, o, np.ones((96, 128, 3))),
+        InputError,
+        "shape",
+    ),
     ("correct without prompt kind", lambda s, o, m, t, g: s.correct(2, o), InputError, "either"),
-    ("candidates of unknown object", lambda s, o, m, t, g: s.candidates(1, 99), InputError,
-     "does not exist"),
-    ("propagate max_frames<0", lambda s, o, m, t, g: s.propagate(max_frames=-1), InputError,
-     "non-negative"),
-    ("accept bool index", lambda s, o, m, t, g: s.accept(3, o, True), InputError,
-     "out of range"),
-    ("strength out of range", lambda s, o, m, t, g: s.load_adapters(g, strength=5), AdapterError,
-     r"strength must be a number in \[0, 2\]"),
+    (
+        "candidates of unknown object",
+        lambda s, o, m, t, g: s.candidates(1, 99),
+        InputError,
+        "does not exist",
+    ),
+    (
+        "propagate max_frames<0",
+        lambda s, o, m, t, g: s.propagate(max_frames=-1),
+        InputError,
+        "non-negative",
+    ),
+    ("accept bool index", lambda s, o, m, t, g: s.accept(3, o, True), InputError, "out of range"),
+    (
+        "strength out of range",
+        lambda s, o, m, t, g: s.load_adapters(g, strength=5),
+        AdapterError,
+        r"strength must be a number in \[0, 2\]",
+    ),
     # ---- adapter files
-    ("adapter missing", lambda s, o, m, t, g: s.load_adapters(t / "nope.safetensors"),
-     AdapterError, "not found"),
-    ("adapter truncated", lambda s, o, m, t, g: s.load_adapters(_truncated_adapter(t, g)),
-     AdapterError, "truncated/corrupt"),
-    ("adapter header lies", lambda s, o, m, t, g: s.load_adapters(_wrong_header(t)),
-     AdapterError, "not a valid safetensors"),
-    ("adapter is a pickle", lambda s, o, m, t, g: s.load_adapters(
-        _hostile_pickle(t / "evil.safetensors", t / MARKER)), AdapterError,
-     "never loaded|not a valid safetensors"),
-    ("adapter is empty", lambda s, o, m, t, g: s.load_adapters(_file("e.safetensors", b"")(t)),
-     AdapterError, "not a valid safetensors"),
+    (
+        "adapter missing",
+        lambda s, o, m, t, g: s.load_adapters(t / "nope.safetensors"),
+        AdapterError,
+        "not found",
+    ),
+    (
+        "adapter truncated",
+        lambda s, o, m, t, g: s.load_adapters(_truncated_adapter(t, g)),
+        AdapterError,
+        "truncated/corrupt",
+    ),
+    (
+        "adapter header lies",
+        lambda s, o, m, t, g: s.load_adapters(_wrong_header(t)),
+        AdapterError,
+        "not a valid safetensors",
+    ),
+    (
+        "adapter is a pickle",
+        lambda s, o, m, t, g: s.load_adapters(_hostile_pickle(t / "evil.safetensors", t / MARKER)),
+        AdapterError,
+        "never loaded|not a valid safetensors",
+    ),
+    (
+        "adapter is empty",
+        lambda s, o, m, t, g: s.load_adapters(_file("e.safetensors", b"")(t)),
+        AdapterError,
+        "not a valid safetensors",
+    ),
     # ---- checkpoint files
-    ("checkpoint pickle (.pt)", lambda s, o, m, t, g: _load_ckpt(
-        _hostile_torch_zip(t / "evil.pt", t / MARKER)), CheckpointError, ""),
-    ("checkpoint raw pickle", lambda s, o, m, t, g: _load_ckpt(
-        _hostile_pickle(t / "evil.pkl", t / MARKER)), CheckpointError, ""),
-    ("checkpoint 0 bytes", lambda s, o, m, t, g: _load_ckpt(_file("z.pt", b"")(t)),
-     CheckpointError, "empty"),
-    ("checkpoint truncated safetensors", lambda s, o, m, t, g: _load_ckpt(
-        _truncated_adapter(t, g).rename(t / "ckpt.safetensors")), CheckpointError, ""),
+    (
+        "checkpoint pickle (.pt)",
+        lambda s, o, m, t, g: _load_ckpt(_hostile_torch_zip(t / "evil.pt", t / MARKER)),
+        CheckpointError,
+        "",
+    ),
+    (
+        "checkpoint raw pickle",
+        lambda s, o, m, t, g: _load_ckpt(_hostile_pickle(t / "evil.pkl", t / MARKER)),
+        CheckpointError,
+        "",
+    ),
+    (
+        "checkpoint 0 bytes",
+        lambda s, o, m, t, g: _load_ckpt(_file("z.pt", b"")(t)),
+        CheckpointError,
+        "empty",
+    ),
+    (
+        "checkpoint truncated safetensors",
+        lambda s, o, m, t, g: _load_ckpt(_truncated_adapter(t, g).rename(t / "ckpt.safetensors")),
+        CheckpointError,
+        "",
+    ),
     # ---- videos
-    ("video 0 bytes", lambda s, o, m, t, g: Session(s.predictor, _file("v.mp4", b"")(t),
-                                                    autosave=False), VideoError, ""),
-    ("video garbage bytes", lambda s, o, m, t, g: Session(
-        s.predictor, _file("v2.mp4", b"\x00not a video" * 50)(t), autosave=False), VideoError, ""),
-    ("video empty array", lambda s, o, m, t, g: Session(
-        s.predictor, np.zeros((0, 8, 8, 3), np.uint8), autosave=False), VideoError, ""),
+    (
+        "video 0 bytes",
+        lambda s, o, m, t, g: Session(s.predictor, _file("v.mp4", b"")(t), autosave=False),
+        VideoError,
+        "",
+    ),
+    (
+        "video garbage bytes",
+        lambda s, o, m, t, g: Session(
+            s.predictor, _file("v2.mp4", b"\x00not a video" * 50)(t), autosave=False
+        ),
+        VideoError,
+        "",
+    ),
+    (
+        "video empty array",
+        lambda s, o, m, t, g: Session(
+            s.predictor, np.zeros((0, 8, 8, 3), np.uint8), autosave=False
+        ),
+        VideoError,
+        "",
+    ),
     # ---- mask files / imports
-    ("PNG mask of another size", lambda s, o, m, t, g: s.import_masks(_png(t, (40, 50))),
-     InputError, "40|50"),
-    ("COCO file not JSON", lambda s, o, m, t, g: s.import_masks(_file("m.json", b"{oops")(t)),
-     InputError, ""),
-    ("label array wrong size", lambda s, o, m, t, g: s.import_masks(
-        np.ones((6, 10, 10), np.uint8)), InputError, r"shape \(T, 96, 128\)"),
-    ("import frame out of range", lambda s, o, m, t, g: s.import_masks(
-        np.ones((9, 96, 128), np.uint8)), InputError, "out of range"),
+    (
+        "PNG mask of another size",
+        lambda s, o, m, t, g: s.import_masks(_png(t, (40, 50))),
+        InputError,
+        "40|50",
+    ),
+    (
+        "COCO file not JSON",
+        lambda s, o, m, t, g: s.import_masks(_file("m.json", b"{oops")(t)),
+        InputError,
+        "",
+    ),
+    (
+        "label array wrong size",
+        lambda s, o, m, t, g: s.import_masks(np.ones((6, 10, 10), np.uint8)),
+        InputError,
+        r"shape \(T, 96, 128\)",
+    ),
+    (
+        "import frame out of range",
+        lambda s, o, m, t, g: s.import_masks(np.ones((9, 96, 128), np.uint8)),
+        InputError,
+        "out of range",
+    ),
     # ---- exports
-    ("export into a file path", lambda s, o, m, t, g: s.export_davis(
-        _file("not-a-dir", b"x")(t)), (InputError, OSError), ""),
-    ("export coco to missing dir", lambda s, o, m, t, g: s.export_coco(
-        t / "no" / "such" / "dir" / "m.json"), (InputError, OSError), ""),
+    (
+        "export into a file path",
+        lambda s, o, m, t, g: s.export_davis(_file("not-a-dir", b"x")(t)),
+        (InputError, OSError),
+        "",
+    ),
+    (
+        "export coco to missing dir",
+        lambda s, o, m, t, g: s.export_coco(t / "no" / "such" / "dir" / "m.json"),
+        (InputError, OSError),
+        "",
+    ),
     # ---- journals
-    ("journal with a corrupted line", lambda s, o, m, t, g: Session.resume(
-        _journal_corrupt_line(t, s), s.predictor, s.video), JournalError, "truncate=True"),
-    ("resume a folder without journal", lambda s, o, m, t, g: Session.resume(t, s.predictor),
-     JournalError, "no session journal"),
-    ("new session over a journal", lambda s, o, m, t, g: Session(s.predictor, s.video,
-                                                                 workdir=s.workdir),
-     JournalError, "already holds a session journal"),
-]  # fmt: skip
+    (
+        "journal with a corrupted line",
+        lambda s, o, m, t, g: Session.resume(_journal_corrupt_line(t, s), s.predictor, s.video),
+        JournalError,
+        "truncate=True",
+    ),
+    (
+        "resume a folder without journal",
+        lambda s, o, m, t, g: Session.resume(t, s.predictor),
+        JournalError,
+        "no session journal",
+    ),
+    (
+        "new session over a journal",
+        lambda s, o, m, t, g: Session(s.predictor, s.video, workdir=s.workdir),
+        JournalError,
+        "already holds a session journal",
+    ),
+]
 
 
 def _load_ckpt(path: Path):

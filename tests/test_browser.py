@@ -36,8 +36,13 @@ TESTS = Path(__file__).resolve().parent
 ARTIFACTS = TESTS / "artifacts"
 HTML_DEPS = TESTS / "html_export" / "node_modules"
 CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 VIDEO = {"num_frames": 40, "size": (180, 320), "side": 28}  # square at x 10.., y 20..48
 CLICK = (20.0, 30.0)  # video px, inside the square on frame 0
 
@@ -131,10 +136,10 @@ def write_notebook(path: Path, src: str) -> None:
                 "outputs": [],
                 "source": src.splitlines(keepends=True),
             }
-        ],  # fmt: skip
+        ],
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
-        },  # fmt: skip
+        },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
@@ -159,18 +164,32 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     config = root / ".config"
     (config / "labconfig").mkdir(parents=True)
-    (config / "labconfig" / "page_config.json").write_text(json.dumps({
-        "disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))  # fmt: skip
+    (config / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
     port = free_port()
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "PYTHONPATH": str(ROOT)}
     log = open(root / "jupyter.log", "w")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-         f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
-         f"--ServerApp.root_dir={root}", "--allow-root",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--ServerApp.token=",
+            "--ServerApp.password=",
+            f"--ServerApp.root_dir={root}",
+            "--allow-root",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
 
     def up():
@@ -238,12 +257,21 @@ class Notebook:
     def focus(self) -> None:
         """Focus the widget (its first click only focuses: item 13)."""
         self.root.locator(".ll-title").click()
-        wait_until(lambda: self.page.evaluate(
-            "i => document.querySelectorAll('.litlora')[i].contains(document.activeElement)",
-            self.index), 10, "the widget to take focus")  # fmt: skip
+        wait_until(
+            lambda: self.page.evaluate(
+                "i => document.querySelectorAll('.litlora')[i].contains(document.activeElement)",
+                self.index,
+            ),
+            10,
+            "the widget to take focus",
+        )
 
-    def overlay_pixels(self, points: list[tuple[float, float]], layer: str = "mask",
-                       css_offset: tuple[float, float] = (0, 0)) -> list:  # fmt: skip
+    def overlay_pixels(
+        self,
+        points: list[tuple[float, float]],
+        layer: str = "mask",
+        css_offset: tuple[float, float] = (0, 0),
+    ) -> list:
         """RGBA of a layer at video pixels (x, y) (+ an offset in CSS px): the points layer
         has the on-screen resolution, the mask layer the video's."""
         return self.page.evaluate(
@@ -297,15 +325,24 @@ def run_first_cell(page) -> None:
     raise AssertionError("JupyterLab did not execute the cell")
 
 
-def open_notebook(lab, browser, name: str, src: str | None = None, size=VIDEO["size"],
-                  viewport=(1280, 1000), lit_config: str = "lit_config = None",
-                  widgets: int = 1, **fmt):  # fmt: skip
+def open_notebook(
+    lab,
+    browser,
+    name: str,
+    src: str | None = None,
+    size=VIDEO["size"],
+    viewport=(1280, 1000),
+    lit_config: str = "lit_config = None",
+    widgets: int = 1,
+    **fmt,
+):
     """Write ``name``.ipynb, open it in JupyterLab, run its cell and wait for the first frame."""
     url, root = lab
     out = root / f"state-{name}"
     out.mkdir()
-    src = (src or NOTEBOOK_SETUP).format(tests=str(TESTS), out=str(out), video=VIDEO,
-                                         lit_config=lit_config, **fmt)  # fmt: skip
+    src = (src or NOTEBOOK_SETUP).format(
+        tests=str(TESTS), out=str(out), video=VIDEO, lit_config=lit_config, **fmt
+    )
     write_notebook(root / f"{name}.ipynb", src)
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.on("console", lambda m: m.type == "error" and print("console:", m.text))
@@ -409,8 +446,9 @@ def test_stop_cancels_a_running_propagation(nb):
     # masks stream in: the view follows the propagation while it runs
     nb.wait_data("kernel-frame", lambda v: v not in (None, "0"), 30)
     nb.page.locator(".litlora .ll-stop").click()
-    st = nb.wait_state(lambda s: s["busy"] == "" and "stopped" in s["status"], 30,
-                       "propagation to stop")  # fmt: skip
+    st = nb.wait_state(
+        lambda s: s["busy"] == "" and "stopped" in s["status"], 30, "propagation to stop"
+    )
     done = len(next(iter(st["tracked"].values())))
     assert 3 <= done < 3 * VIDEO["num_frames"], done
     assert "stopped" in st["status"] and st["error"] == ""
@@ -485,8 +523,11 @@ def test_correction_then_candidates_side_by_side_accepted_with_a_key(nb):
     assert crop["width"] >= 100, crop  # zoomed on the object, not a thumbnail of the frame
     nb.shot("candidates")
     nb.page.keyboard.press("2")
-    st = nb.wait_state(lambda s: s["events"][-1:] == ["accept"] and s["candidates"] == 0, 60,
-                       "the accept to reach the session")  # fmt: skip
+    st = nb.wait_state(
+        lambda s: s["events"][-1:] == ["accept"] and s["candidates"] == 0,
+        60,
+        "the accept to reach the session",
+    )
     assert st["error"] == ""
     nb.wait_data("candidates", lambda v: v == "0")
     assert nb.root.locator(".ll-cands .ll-cand").count() == 0
@@ -515,9 +556,13 @@ def test_whole_tool_fits_a_laptop_screen_and_errors_do_not_move_the_canvas(nb):
     try:
         nb.root.evaluate("el => el.scrollIntoView({block: 'start'})")
         # wait for the layout to settle at the new size (a state, not a sleep)
-        wait_until(lambda: nb.root.evaluate(
-            "el => el.getBoundingClientRect().bottom <= window.innerHeight"), 20,
-            "the widget to fit the window")  # fmt: skip
+        wait_until(
+            lambda: nb.root.evaluate(
+                "el => el.getBoundingClientRect().bottom <= window.innerHeight"
+            ),
+            20,
+            "the widget to fit the window",
+        )
         for sel in (".ll-stage", ".ll-timeline", ".ll-nav", ".ll-actions", ".ll-feedback"):
             box = nb.root.locator(sel).bounding_box()
             assert box["y"] >= 0 and box["y"] + box["height"] <= 768, (sel, box)
@@ -583,11 +628,17 @@ def test_several_objects_each_drawn_in_its_colour_keys_switch_and_hide(nb):
     # ] / [ switch the selected object; H hides the masks and shows them again
     assert nb.root.locator(".ll-obj.ll-selected").get_attribute("data-obj") == "2"
     nb.page.keyboard.press("[")
-    wait_until(lambda: nb.root.locator(".ll-obj.ll-selected").get_attribute("data-obj") == "1",
-               10, "object 1 selected")  # fmt: skip
+    wait_until(
+        lambda: nb.root.locator(".ll-obj.ll-selected").get_attribute("data-obj") == "1",
+        10,
+        "object 1 selected",
+    )
     nb.page.keyboard.press("]")
-    wait_until(lambda: nb.root.locator(".ll-obj.ll-selected").get_attribute("data-obj") == "2",
-               10, "object 2 selected")  # fmt: skip
+    wait_until(
+        lambda: nb.root.locator(".ll-obj.ll-selected").get_attribute("data-obj") == "2",
+        10,
+        "object 2 selected",
+    )
     ys, xs = np.nonzero(m1 | m2)
     probe = [(int(xs[0]), int(ys[0]))] if len(xs) else [(0, 0)]
     nb.page.keyboard.press("h")
@@ -637,10 +688,13 @@ GEOMETRY = {"square": (200, 200), "wide": (90, 480)}
 
 @pytest.fixture(scope="module")
 def geometry(lab, browser):
-    first = open_notebook(lab, browser, "geometry", GEOMETRY_SETUP, widgets=len(GEOMETRY),
-                          sizes=GEOMETRY)  # fmt: skip
-    nbs = {name: Notebook(first.page, first.out / name, size, i)
-           for i, (name, size) in enumerate(GEOMETRY.items())}  # fmt: skip
+    first = open_notebook(
+        lab, browser, "geometry", GEOMETRY_SETUP, widgets=len(GEOMETRY), sizes=GEOMETRY
+    )
+    nbs = {
+        name: Notebook(first.page, first.out / name, size, i)
+        for i, (name, size) in enumerate(GEOMETRY.items())
+    }
     yield nbs
     first.page.close()
 
@@ -652,8 +706,11 @@ def test_points_land_on_the_clicked_frame_pixel_at_any_size(geometry, viewport):
         h, w = nb.size
         # every layer has exactly the frame's box, and the box has the video's aspect
         nb.root.scroll_into_view_if_needed()
-        wait_until(lambda nb=nb: len({json.dumps(b) for b in nb.boxes("canvas.ll-layer")}) == 1,
-                   20, "the layers to share one box")  # fmt: skip
+        wait_until(
+            lambda nb=nb: len({json.dumps(b) for b in nb.boxes("canvas.ll-layer")}) == 1,
+            20,
+            "the layers to share one box",
+        )
         (box,) = {json.dumps(b) for b in nb.boxes("canvas.ll-layer")}
         box = json.loads(box)
         stage = nb.root.locator(".ll-stage").bounding_box()
@@ -691,14 +748,22 @@ def test_presses_while_training_are_refused_never_replayed(lab, browser):
         nb.page.mouse.click(*nb.client_xy(*CLICK))
         nb.wait_state(lambda s: s["events"] == ["add_points"] and s["busy"] == "", 60, "prompt")
         nb.page.keyboard.press("s")  # track frame 1
-        nb.wait_state(lambda s: len(next(iter(s["tracked"].values()))) == 2 and s["busy"] == ""
-                      and s["frame"] == 1, 60, "the step")  # fmt: skip
+        nb.wait_state(
+            lambda s: (
+                len(next(iter(s["tracked"].values()))) == 2 and s["busy"] == "" and s["frame"] == 1
+            ),
+            60,
+            "the step",
+        )
         nb.wait_data("frame", lambda v: v == "1")
         nb.page.mouse.click(*nb.client_xy(CLICK[0] + 10, CLICK[1]))  # a correction: trains
         nb.wait_data("busy", lambda v: v == "training", 60)
         label = nb.root.locator("[data-testid=progress]")
-        wait_until(lambda: "epoch" in label.inner_text() and "s left" in label.inner_text(), 60,
-                   "training progress")  # fmt: skip
+        wait_until(
+            lambda: "epoch" in label.inner_text() and "s left" in label.inner_text(),
+            60,
+            "training progress",
+        )
         text = label.inner_text()
         assert "of ≤ 100000" in text, text
         nb.shot("training_progress")
@@ -775,8 +840,9 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
     gt = gt == 1
     # tall enough for the whole widget: JupyterLab scrolls cells inside its own panel, which an
     # element screenshot cannot scroll
-    n = open_notebook(lab, browser, "embedded", EMBEDDED_SETUP, size=gt.shape[1:],
-                      viewport=(1100, 1500))  # fmt: skip
+    n = open_notebook(
+        lab, browser, "embedded", EMBEDDED_SETUP, size=gt.shape[1:], viewport=(1100, 1500)
+    )
     try:
         assert n.root.locator(".ll-model-notice").is_hidden()  # its own demo clip
         assert n.wait_state(lambda s: "model" in s, 30, "the kernel")["model"] == "litlora-tiny"
@@ -784,8 +850,11 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
         n.page.mouse.click(*n.client_xy(*center_click(gt[0])))
         st = n.wait_state(lambda s: "0" in s["iou"] and s["busy"] == "", 60, "the click")
         n.page.locator(".litlora .ll-prop-fwd").click()
-        st = n.wait_state(lambda s: s["tracked"] == DEMO_CLIP["num_frames"] and s["busy"] == "",
-                          180, "propagation")  # fmt: skip
+        st = n.wait_state(
+            lambda s: s["tracked"] == DEMO_CLIP["num_frames"] and s["busy"] == "",
+            180,
+            "propagation",
+        )
         assert st["error"] == ""
         later = {int(t): v for t, v in st["iou"].items() if int(t) > 0}
         assert np.mean(list(later.values())) > EMBEDDED_TRACK_MIN, later
@@ -912,8 +981,9 @@ def test_static_html_export_shows_the_overlay(predictor, browser, tmp_path):
     page.on("console", lambda m: print("console:", m.type, m.text))
     try:
         page.goto(base + "local.html")
-        page.wait_for_selector(".litlora[data-mask-frame='0'][data-drawn-frame='0']",
-                               timeout=60_000)  # fmt: skip
+        page.wait_for_selector(
+            ".litlora[data-mask-frame='0'][data-drawn-frame='0']", timeout=60_000
+        )
         ys, xs = np.nonzero(mask)
         pts = [(int(xs[i]), int(ys[i])) for i in range(0, len(xs), max(1, len(xs) // 20))]
         px = page.evaluate(

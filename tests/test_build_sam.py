@@ -84,7 +84,10 @@ def test_bad_config_and_image_size():
 
 def test_overrides_reach_the_model():
     p = load_predictor(
-        checkpoint=None, image_size=256, device="cpu", quiet=True,
+        checkpoint=None,
+        image_size=256,
+        device="cpu",
+        quiet=True,
         overrides=["++model.add_all_frames_to_correct_as_cond=true"],
     )
     assert p.add_all_frames_to_correct_as_cond is True

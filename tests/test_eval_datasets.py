@@ -79,10 +79,16 @@ def test_youtube_vos_sparse_with_meta_json(tmp_path):
     """Every 5th frame annotated; object 2 first appears on frame 5; meta.json lists both."""
     root = tmp_path / "ytvos" / "train"
     _frames(root / "JPEGImages" / "abc123")
-    meta = {"videos": {"abc123": {"objects": {
-        "1": {"category": "cat", "frames": ["00000", "00005", "00010"]},
-        "2": {"category": "dog", "frames": ["00005", "00010"]},
-    }}}}  # fmt: skip
+    meta = {
+        "videos": {
+            "abc123": {
+                "objects": {
+                    "1": {"category": "cat", "frames": ["00000", "00005", "00010"]},
+                    "2": {"category": "dog", "frames": ["00005", "00010"]},
+                }
+            }
+        }
+    }
     (root / "meta.json").write_text(json.dumps(meta))
     for t in (0, 5, 10):
         objs = {1: (2, 2)} if t == 0 else {1: (2, 2), 2: (12, 20)}
@@ -113,8 +119,10 @@ def test_vost_void_pixels(tmp_path):
     root = tmp_path / "VOST"
     _frames(root / "JPEGImages" / "555_cut_onion", name="frame{:05d}.jpg")
     for t in range(0, T, 3):
-        _save_palette(root / "Annotations" / "555_cut_onion" / f"frame{t:05d}.png",
-                      _label({1: (6, 6)}, void=t > 0))  # fmt: skip
+        _save_palette(
+            root / "Annotations" / "555_cut_onion" / f"frame{t:05d}.png",
+            _label({1: (6, 6)}, void=t > 0),
+        )
     gt = load_ground_truth(discover(root)[0])
     assert gt.objects == [1] and gt.annotated == [0, 3, 6, 9]
     assert gt.void(0) is None and gt.void(3).sum() == 4 and not gt.mask(3, 1)[0, 0]
@@ -127,10 +135,18 @@ def test_lvos_v2_meta_frame_range(tmp_path):
     for t in range(T):
         objs = {1: (2, 2), 2: (12, 12)} if 2 <= t <= 6 else {1: (2, 2)}
         _save_palette(root / "Annotations" / "0tCWPOrc" / f"{t:08d}.png", _label(objs))
-    meta = {"videos": {"0tCWPOrc": {"objects": {
-        "1": {"frame_range": {"start": "00000000", "end": f"{T - 1:08d}", "frame_nums": T}},
-        "2": {"frame_range": {"start": 2, "end": 6, "frame_nums": 5}},
-    }}}}  # fmt: skip
+    meta = {
+        "videos": {
+            "0tCWPOrc": {
+                "objects": {
+                    "1": {
+                        "frame_range": {"start": "00000000", "end": f"{T - 1:08d}", "frame_nums": T}
+                    },
+                    "2": {"frame_range": {"start": 2, "end": 6, "frame_nums": 5}},
+                }
+            }
+        }
+    }
     (root / "valid_meta.json").write_text(json.dumps(meta))
     gt = load_ground_truth(discover(root)[0])
     assert gt.starts == {1: 0, 2: 2} and gt.ends == {1: T - 1, 2: 6}
@@ -180,11 +196,20 @@ def test_sav_train_mp4_and_manual_json(tmp_path):
         a = _label({1: (2, 2)}) > 0
         b = _label({1: (10, 10)}) > 0 if t >= 8 else np.zeros((H, W), bool)
         masklet.append([encode_rle(a), encode_rle(b)])
-    (root / "sav_000002_manual.json").write_text(json.dumps({
-        "video_id": "sav_000002", "video_frame_count": T, "video_height": H, "video_width": W,
-        "masklet": masklet, "masklet_id": [0, 1], "masklet_num": 2,
-        "masklet_first_appeared_frame": [0, 2],
-    }))  # fmt: skip
+    (root / "sav_000002_manual.json").write_text(
+        json.dumps(
+            {
+                "video_id": "sav_000002",
+                "video_frame_count": T,
+                "video_height": H,
+                "video_width": W,
+                "masklet": masklet,
+                "masklet_id": [0, 1],
+                "masklet_num": 2,
+                "masklet_first_appeared_frame": [0, 2],
+            }
+        )
+    )
     (spec,) = discover(root)
     assert spec.layout == "sav-json" and spec.frames.endswith("sav_000002.mp4")
     gt = load_ground_truth(spec)
@@ -220,11 +245,20 @@ def test_sparse_run_judges_only_annotated_frames(tmp_path):
         objs = {1: (2, 2)} if t == 0 else {1: (2, 2 + t), 2: (12, 20)}
         _save_palette(root / "Annotations" / "v" / f"{t:05d}.png", _label(objs))
     (spec,) = discover(root)
-    r = run_video(dict(
-        video=spec.to_dict(), model={"checkpoint": "random", "image_size": 256, "device": "cpu"},
-        methods=["sam2"], threshold=0.5, judge="oracle", accept_score=0.5, seed=0,
-        max_frames=None, lit_config={}, review=0.5,
-    ))  # fmt: skip
+    r = run_video(
+        dict(
+            video=spec.to_dict(),
+            model={"checkpoint": "random", "image_size": 256, "device": "cpu"},
+            methods=["sam2"],
+            threshold=0.5,
+            judge="oracle",
+            accept_score=0.5,
+            seed=0,
+            max_frames=None,
+            lit_config={},
+            review=0.5,
+        )
+    )
     assert r["status"] == "ok", r.get("error")
     # the review queue measured on the same annotated frames: obj 1 on 4 and 8, obj 2 on 8
     assert [(x["obj_id"], x["frames"], x["k"]) for x in r["review"]] == [(1, 2, 1), (2, 1, 1)]

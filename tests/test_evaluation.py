@@ -69,8 +69,9 @@ def test_click_avoids_thin_parts_and_the_image_border():
 
 
 # ---------------------------------------------------------------- datasets
-def _write_video(root: Path, name: str, frames: np.ndarray, masks: np.ndarray,
-                 palette: bool = False) -> None:  # fmt: skip
+def _write_video(
+    root: Path, name: str, frames: np.ndarray, masks: np.ndarray, palette: bool = False
+) -> None:
     (root / name / "frames").mkdir(parents=True, exist_ok=True)
     (root / name / "masks").mkdir(parents=True, exist_ok=True)
     for t, (f, m) in enumerate(zip(frames, masks, strict=True)):
@@ -96,8 +97,13 @@ def test_bad_videos_get_clear_errors(tmp_path, make_clip):
     (tmp_path / "odd").mkdir()
     specs = {s.name: s for s in discover(tmp_path)}
     assert load_ground_truth(specs["good"]).objects == [1]
-    expect = {"count": "3 frames", "empty": "first mask", "size": "00001.png",
-              "nomasks": "missing annotations", "odd": "unknown layout"}  # fmt: skip
+    expect = {
+        "count": "3 frames",
+        "empty": "first mask",
+        "size": "00001.png",
+        "nomasks": "missing annotations",
+        "odd": "unknown layout",
+    }
     for name, words in expect.items():
         with pytest.raises(ValueError, match=words) as e:
             load_ground_truth(specs[name])
@@ -141,8 +147,9 @@ def _strip_timing(obj: dict) -> dict:
 
 
 def test_resume_determinism_and_bad_video(synth_dir, tmp_path):
-    kw = dict(model="random", image_size=256, seed=0, max_frames=2, lit_config=FAST_LIT,
-              progress=False)  # fmt: skip
+    kw = dict(
+        model="random", image_size=256, seed=0, max_frames=2, lit_config=FAST_LIT, progress=False
+    )
     s1 = evaluate(synth_dir, out=tmp_path / "r", **kw)
     assert s1["videos"] == ["a", "b"]
     assert "broken" in s1["errors"] and "2 masks" in s1["errors"]["broken"]
@@ -150,8 +157,9 @@ def test_resume_determinism_and_bad_video(synth_dir, tmp_path):
     s2 = evaluate(synth_dir, out=tmp_path / "r", **kw)  # resume: a and b are skipped
     after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r" / "videos").glob("[ab].json")}
     assert before == after
-    assert json.dumps(s1, sort_keys=True, default=str) == json.dumps(s2, sort_keys=True,
-                                                                     default=str)  # fmt: skip
+    assert json.dumps(s1, sort_keys=True, default=str) == json.dumps(
+        s2, sort_keys=True, default=str
+    )
     s3 = evaluate(synth_dir, sequences=["a"], out=tmp_path / "again", **kw)  # same seed
     r1, r3 = (
         json.loads((d / "videos" / "a.json").read_text())
@@ -170,11 +178,19 @@ def test_protocol_bookkeeping_and_expert_rules(synth_dir):
     from litlora_widgets.evaluation.runner import run_video
 
     (spec,) = discover(synth_dir, ["a"])
-    r = run_video(dict(
-        video=spec.to_dict(), model={"checkpoint": "random", "image_size": 256, "device": "cpu"},
-        methods=["sam2", "lit"], threshold=0.5, judge="both", accept_score=0.5, seed=0,
-        max_frames=None, lit_config={**FAST_LIT, "max_experts": 2},
-    ))  # fmt: skip
+    r = run_video(
+        dict(
+            video=spec.to_dict(),
+            model={"checkpoint": "random", "image_size": 256, "device": "cpu"},
+            methods=["sam2", "lit"],
+            threshold=0.5,
+            judge="both",
+            accept_score=0.5,
+            seed=0,
+            max_frames=None,
+            lit_config={**FAST_LIT, "max_experts": 2},
+        )
+    )
     assert r["status"] == "ok", r.get("error")
     assert set(r["runs"]) == {"sam2", "lit", "lit_realistic"}
     for key, run in r["runs"].items():
@@ -207,11 +223,31 @@ def test_protocol_bookkeeping_and_expert_rules(synth_dir):
 def test_end_to_end_davis_cli(davis_dir, tmp_path, capsys):
     """The outside-check command on a few frames of each shared DAVIS clip."""
     out = tmp_path / "out"
-    rc = cli_main([
-        str(davis_dir), "--model", "random", "--max-frames", "3", "--image-size", "256",
-        "--seed", "0", "--init-epochs", "3", "--finetune-epochs", "2", "--out", str(out),
-        "--no-progress", "--cost", "click=3", "mask=25", "--challenging-min", "1",
-    ])  # fmt: skip
+    rc = cli_main(
+        [
+            str(davis_dir),
+            "--model",
+            "random",
+            "--max-frames",
+            "3",
+            "--image-size",
+            "256",
+            "--seed",
+            "0",
+            "--init-epochs",
+            "3",
+            "--finetune-epochs",
+            "2",
+            "--out",
+            str(out),
+            "--no-progress",
+            "--cost",
+            "click=3",
+            "mask=25",
+            "--challenging-min",
+            "1",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     s = json.loads((out / "summary.json").read_text())
     assert s["videos"] == ["car-shadow", "scooter-black"] and not s["errors"]
@@ -227,9 +263,17 @@ def test_end_to_end_davis_cli(davis_dir, tmp_path, capsys):
     assert (
         len(s["sam2"]["jf_vs_corrections"]) == 9 and s["sam2"]["frames"] == 2 * s["sam2"]["objects"]
     )
-    for f in ("summary.md", "results.csv", "per_frame.csv", "per_video.csv",
-              "jf_vs_corrections.csv", "corrections_per_video.png",
-              "iou_curves.png", "jf_vs_corrections.png", "videos/car-shadow.json"):  # fmt: skip
+    for f in (
+        "summary.md",
+        "results.csv",
+        "per_frame.csv",
+        "per_video.csv",
+        "jf_vs_corrections.csv",
+        "corrections_per_video.png",
+        "iou_curves.png",
+        "jf_vs_corrections.png",
+        "videos/car-shadow.json",
+    ):
         assert (out / f).is_file() and (out / f).stat().st_size > 0, f
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert {r["method"] for r in rows} == {"sam2", "lit"}

@@ -17,42 +17,84 @@ def _obj(method, obj_id, n, fixes=(), accepts=(), judge=None, reviews=0, auto=0)
     """One object record: frames 1..n; ``fixes`` = (frame, action, clicks, experts_before);
     error frames go 0.2 -> 0.9, the others stay at 0.8."""
     err = {f[0] for f in fixes} | set(accepts)
-    pf = [dict(frame=t, j_before=0.2 if t in err else 0.8, f_before=0.2 if t in err else 0.8,
-               j=0.9 if t in err else 0.8, f=0.9 if t in err else 0.8,
-               action="none", clicks=0) for t in range(1, n + 1)]  # fmt: skip
-    events = [dict(frame=f, action=a, clicks=c, experts_before=eb,
-                   **({"trained": True, "train_seconds": 0.5} if method == "lit" else {}))
-              for f, a, c, eb in fixes]  # fmt: skip
+    pf = [
+        dict(
+            frame=t,
+            j_before=0.2 if t in err else 0.8,
+            f_before=0.2 if t in err else 0.8,
+            j=0.9 if t in err else 0.8,
+            f=0.9 if t in err else 0.8,
+            action="none",
+            clicks=0,
+        )
+        for t in range(1, n + 1)
+    ]
+    events = [
+        dict(
+            frame=f,
+            action=a,
+            clicks=c,
+            experts_before=eb,
+            **({"trained": True, "train_seconds": 0.5} if method == "lit" else {}),
+        )
+        for f, a, c, eb in fixes
+    ]
     events += [dict(frame=f, action="accept") for f in accepts]
     mean = lambda k: sum(p[k] for p in pf) / n  # noqa: E731
     return dict(
-        obj_id=obj_id, method=method, judge=judge, start=0, frames=n, per_frame=pf,
-        events=sorted(events, key=lambda e: e["frame"]), corrections=len(fixes),
+        obj_id=obj_id,
+        method=method,
+        judge=judge,
+        start=0,
+        frames=n,
+        per_frame=pf,
+        events=sorted(events, key=lambda e: e["frame"]),
+        corrections=len(fixes),
         click_corrections=sum(a == "click" for _, a, _, _ in fixes),
         mask_corrections=sum(a == "mask" for _, a, _, _ in fixes),
-        clicks=sum(c for _, _, c, _ in fixes), accepts=len(accepts), auto_accepts=auto,
-        bad_accepts=0, reviews=reviews, new_experts=0, seconds=1.0,
+        clicks=sum(c for _, _, c, _ in fixes),
+        accepts=len(accepts),
+        auto_accepts=auto,
+        bad_accepts=0,
+        reviews=reviews,
+        new_experts=0,
+        seconds=1.0,
         train_seconds=[0.5] * len(fixes) if method == "lit" else [],
-        mean_j=mean("j"), mean_f=mean("f"), mean_j_before=mean("j_before"),
+        mean_j=mean("j"),
+        mean_f=mean("f"),
+        mean_j_before=mean("j_before"),
         mean_f_before=mean("f_before"),
-    )  # fmt: skip
+    )
 
 
 def _results() -> list[dict]:
     # v1/obj 1 is challenging: SAM2 needs 12 corrections, LIT 3 (+ 9 accepted proposals)
     a_sam = _obj("sam2", 1, 12, fixes=[(t, "click", 1, 0) for t in range(1, 13)])
-    a_lit = _obj("lit", 1, 12, judge="oracle",
-                 fixes=[(1, "click", 2, 0), (5, "mask", 3, 1), (9, "click", 1, 2)],
-                 accepts=[2, 3, 4, 6, 7, 8, 10, 11, 12])  # fmt: skip
+    a_lit = _obj(
+        "lit",
+        1,
+        12,
+        judge="oracle",
+        fixes=[(1, "click", 2, 0), (5, "mask", 3, 1), (9, "click", 1, 2)],
+        accepts=[2, 3, 4, 6, 7, 8, 10, 11, 12],
+    )
     b_sam = _obj("sam2", 1, 4, fixes=[(2, "click", 1, 0), (4, "click", 2, 0)])
     b_lit = _obj("lit", 1, 4, judge="oracle", fixes=[(2, "click", 1, 0)], accepts=[4])
     return [
-        {"video": "v1", "status": "ok", "seconds": 2.0,
-         "runs": {"sam2": {"objects": [a_sam]}, "lit": {"objects": [a_lit]}}},
-        {"video": "v2", "status": "ok", "seconds": 2.0,
-         "runs": {"sam2": {"objects": [b_sam]}, "lit": {"objects": [b_lit]}}},
+        {
+            "video": "v1",
+            "status": "ok",
+            "seconds": 2.0,
+            "runs": {"sam2": {"objects": [a_sam]}, "lit": {"objects": [a_lit]}},
+        },
+        {
+            "video": "v2",
+            "status": "ok",
+            "seconds": 2.0,
+            "runs": {"sam2": {"objects": [b_sam]}, "lit": {"objects": [b_lit]}},
+        },
         {"video": "bad", "status": "error", "error": "video bad: broken"},
-    ]  # fmt: skip
+    ]
 
 
 COST = {"check": 0.1, "click": 1, "mask": 10, "review": 2, "accept": 0.5, "training": 3}
@@ -60,8 +102,13 @@ COST = {"check": 0.1, "click": 1, "mask": 10, "review": 2, "accept": 0.5, "train
 
 @pytest.fixture
 def summary():
-    meta = {"config": {"threshold": 0.5, "judge": "oracle", "seed": 0}, "config_key": "k",
-            "model_name": "m", "random_weights": False, "cost_model": COST}  # fmt: skip
+    meta = {
+        "config": {"threshold": 0.5, "judge": "oracle", "seed": 0},
+        "config_key": "k",
+        "model_name": "m",
+        "random_weights": False,
+        "cost_model": COST,
+    }
     return report.summarize(_results(), ["sam2", "lit"], meta)
 
 
@@ -101,19 +148,30 @@ def test_annotation_time_cost_model(summary):
     # lit v1: 1.2 checks + 6 clicks + 1 mask (10) + reviews (9 accepts + 2 fixes with experts)
     # × 2 + 9 accepts × 0.5 + 3 trainings × 3 = 52.7; v2: 0.4 + 1 + 1 review (2) + 0.5 + 3
     assert summary["lit"]["annotation_seconds"] == pytest.approx(52.7 + 6.9)
-    assert summary["lit"]["actions"] == {"check": 16, "click": 7, "mask": 1, "review": 12,
-                                         "accept": 10, "training": 4}  # fmt: skip
+    assert summary["lit"]["actions"] == {
+        "check": 16,
+        "click": 7,
+        "mask": 1,
+        "review": 12,
+        "accept": 10,
+        "training": 4,
+    }
     assert summary["cost_model"] == {k: float(v) for k, v in COST.items()}
-    realistic = _obj("lit", 1, 4, judge="realistic", fixes=[(2, "click", 1, 1)], accepts=[4],
-                     reviews=1, auto=1)  # fmt: skip
+    realistic = _obj(
+        "lit", 1, 4, judge="realistic", fixes=[(2, "click", 1, 1)], accepts=[4], reviews=1, auto=1
+    )
     assert action_counts(realistic)["review"] == 1 and action_counts(realistic)["accept"] == 0
     assert seconds(realistic, CostModel()) == pytest.approx(4 * 1.0 + 2.0 + 2.0 + 1.0)
 
 
 def test_cost_model_parsing():
     assert CostModel.parse(["click=2.5", "mask=40"]) == CostModel(click=2.5, mask=40)
-    for bad, words in ((["clicks=2"], "unknown cost"), (["click"], "KEY=SECONDS"),
-                       (["click=-1"], ">= 0"), (["click=fast"], "numbers")):  # fmt: skip
+    for bad, words in (
+        (["clicks=2"], "unknown cost"),
+        (["click"], "KEY=SECONDS"),
+        (["click=-1"], ">= 0"),
+        (["click=fast"], "numbers"),
+    ):
         with pytest.raises(ValueError, match=words):
             CostModel.parse(bad)
 
@@ -142,13 +200,19 @@ def test_report_files(summary, tmp_path):
     assert "| lit | 3.00 | 75.0 |" in md
     videos = list(csv.DictReader((tmp_path / "per_video.csv").open()))
     assert [(r["video"], r["method"], r["corrections"]) for r in videos] == [
-        ("v1", "sam2", "12"), ("v1", "lit", "3"), ("v2", "sam2", "2"), ("v2", "lit", "1")
-    ]  # fmt: skip
+        ("v1", "sam2", "12"),
+        ("v1", "lit", "3"),
+        ("v2", "sam2", "2"),
+        ("v2", "lit", "1"),
+    ]
     rows = list(csv.DictReader((tmp_path / "results.csv").open()))
     assert [r["challenging"] for r in rows if r["status"] == "ok"] == ["1", "1", "0", "0"]
     curve = list(csv.DictReader((tmp_path / "jf_vs_corrections.csv").open()))
     assert len(curve) == 2 * 9 + 2 * 9  # all + challenging, two methods, budgets 0..8
     paths = report.figures(tmp_path, results, summary)
-    assert [p.name for p in paths] == ["corrections_per_video.png", "iou_curves.png",
-                                       "jf_vs_corrections.png"]  # fmt: skip
+    assert [p.name for p in paths] == [
+        "corrections_per_video.png",
+        "iou_curves.png",
+        "jf_vs_corrections.png",
+    ]
     json.dumps(report.clean(summary))  # JSON-able

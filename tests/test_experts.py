@@ -108,7 +108,8 @@ def test_untrained_expert_equals_sam2_decoder(model, clip):
     bank = untrained(model)
     x = inputs[3]
     sparse, dense = model.sam_prompt_encoder(
-        points=(torch.zeros(1, 1, 2), -torch.ones(1, 1, dtype=torch.int32)), boxes=None,
+        points=(torch.zeros(1, 1, 2), -torch.ones(1, 1, dtype=torch.int32)),
+        boxes=None,
         masks=None,
     )
     with torch.no_grad():
@@ -181,7 +182,10 @@ def test_expert_rule_new_vs_finetune_and_cap(model, clip):
     r4 = bank.train_on(inputs[1], far)  # no room: finetune the best one, never a 4th
     assert r4.mode == "finetune" and bank.num_experts == 3
     assert [bank.replay_size(i) for i in range(3)] == [
-        2 + (r4.expert == 0), 1 + (r4.expert == 1), 1 + (r4.expert == 2)]
+        2 + (r4.expert == 0),
+        1 + (r4.expert == 1),
+        1 + (r4.expert == 2),
+    ]
     preds = bank.predict_all(inputs[3])
     assert [p.expert for p in preds] == [0, 1, 2]
     assert preds[0].mask(96, 128).shape == (96, 128)
@@ -328,8 +332,9 @@ def test_strength(model, clip):
     plain = untrained(model)
     trained = bank.predict(inputs[3], 0).mask_logits
     bank.set_strength(0.0, expert=0)
-    assert torch.equal(bank.predict(inputs[3], 0).mask_logits,
-                       plain.predict(inputs[3], 0).mask_logits)
+    assert torch.equal(
+        bank.predict(inputs[3], 0).mask_logits, plain.predict(inputs[3], 0).mask_logits
+    )
     bank.set_strength(1.0)
     assert torch.equal(bank.predict(inputs[3], 0).mask_logits, trained)
     for bad in (-0.1, 2.5, float("nan")):
@@ -373,8 +378,9 @@ def test_save_load_round_trip_is_bit_exact(model, clip, saved):
         for x, y in zip(bank.trainable_parameters(i), fresh.trainable_parameters(i), strict=True):
             assert torch.equal(x, y)
         for f in (1, 5):
-            assert torch.equal(bank.predict(inputs[f], i).mask_logits,
-                               fresh.predict(inputs[f], i).mask_logits)
+            assert torch.equal(
+                bank.predict(inputs[f], i).mask_logits, fresh.predict(inputs[f], i).mask_logits
+            )
     assert fresh.replay_size(0) == 0  # adapters only: replay samples stay with their video
     half = bank_of(model)
     half.load(path, strength=0.5)

@@ -35,8 +35,10 @@ def recorded(predictor, tmp_path_factory):
         act(s)
         digests.append(W.digest(s))
     per_action = s.journal.write_seconds / s.journal.actions
-    print(f"\njournal: {s.journal.actions} actions, {per_action * 1e3:.1f} ms per action, "
-          f"{sum(f.stat().st_size for f in work.rglob('*')) / 1e6:.2f} MB on disk")
+    print(
+        f"\njournal: {s.journal.actions} actions, {per_action * 1e3:.1f} ms per action, "
+        f"{sum(f.stat().st_size for f in work.rglob('*')) / 1e6:.2f} MB on disk"
+    )
     s.journal.close()  # later tests poke the original session: keep its journal as recorded
     yield work, digests, frames, s
     s.close()
@@ -120,11 +122,14 @@ def test_corrupt_middle_line_needs_truncate(recorded, predictor, tmp_path):
     r.close()
 
 
-@pytest.mark.parametrize("what, change, match", [
-    ("newer format", lambda h: h.update(format=99), "format 99.*upgrade litlora-widgets"),
-    ("other model", lambda h: h["model"].update(decoder="0" * 16), "another SAM2 model"),
-    ("other video", lambda h: h["video"].update(fingerprint="f" * 16), "another video"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "what, change, match",
+    [
+        ("newer format", lambda h: h.update(format=99), "format 99.*upgrade litlora-widgets"),
+        ("other model", lambda h: h["model"].update(decoder="0" * 16), "another SAM2 model"),
+        ("other video", lambda h: h["video"].update(fingerprint="f" * 16), "another video"),
+    ],
+)
 def test_header_mismatch_is_a_clear_error(recorded, predictor, tmp_path, what, change, match):
     work, _, frames, _ = recorded
     d = _copy(work, tmp_path)
@@ -207,8 +212,10 @@ class _Worker:
 
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "_journal_worker.py"), str(work)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ},
+        )
         self.q: queue.Queue = queue.Queue()
 
         def pump():

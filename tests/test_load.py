@@ -51,8 +51,15 @@ def _events(rng: random.Random, n: int) -> list[tuple]:
         elif r < 0.35:
             out.append(("frame", rng.randrange(6)))  # a seek: reads masks, on the caller
         elif r < 0.7:
-            out.append(("click", rng.randrange(3), rng.randrange(20, 60), rng.randrange(20, 50),
-                        rng.randrange(2)))  # fmt: skip
+            out.append(
+                (
+                    "click",
+                    rng.randrange(3),
+                    rng.randrange(20, 60),
+                    rng.randrange(20, 50),
+                    rng.randrange(2),
+                )
+            )
         elif r < 0.85:
             out.append(("candidates", rng.randrange(3)))
         else:
@@ -61,8 +68,9 @@ def _events(rng: random.Random, n: int) -> list[tuple]:
 
 
 def _new(predictor, frames, masks) -> Session:
-    s = Session(predictor, frames, autosave=False,
-                lit_config=LitConfig(init_epochs=5, finetune_epochs=3))  # fmt: skip
+    s = Session(
+        predictor, frames, autosave=False, lit_config=LitConfig(init_epochs=5, finetune_epochs=3)
+    )
     s.add_object("square")
     s.add_mask(0, 1, masks[0])
     return s
@@ -127,8 +135,12 @@ def test_close_releases_memory(predictor, square_clip, tmp_path):
     frames, masks = square_clip
 
     def cycle(i):
-        s = Session(predictor, frames, workdir=tmp_path / f"w{i}",
-                    lit_config=LitConfig(init_epochs=5, finetune_epochs=3))  # fmt: skip
+        s = Session(
+            predictor,
+            frames,
+            workdir=tmp_path / f"w{i}",
+            lit_config=LitConfig(init_epochs=5, finetune_epochs=3),
+        )
         s.add_object()
         s.add_mask(0, 1, masks[0])
         list(s.propagate(progress=False, max_frames=2))

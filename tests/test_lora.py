@@ -110,12 +110,25 @@ def test_losses_and_gate():
     assert torch.equal(gated[0], logits[0]) and bool((gated[1] < -1000).all())
     iou = mask_iou(gated > 0, target > 0)
     assert iou.tolist() == [1.0, 0.0]
-    assert mask_iou(torch.zeros(1, 2, 2, dtype=torch.bool),
-                    torch.zeros(1, 2, 2, dtype=torch.bool)).item() == 1.0
+    assert (
+        mask_iou(
+            torch.zeros(1, 2, 2, dtype=torch.bool), torch.zeros(1, 2, 2, dtype=torch.bool)
+        ).item()
+        == 1.0
+    )
 
 
-@pytest.mark.parametrize("bad", [dict(rank=0), dict(dropout=1.0), dict(targets=("fc",)),
-                                 dict(max_experts=0), dict(loss_size=3), dict(init_lr=-1.0)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(rank=0),
+        dict(dropout=1.0),
+        dict(targets=("fc",)),
+        dict(max_experts=0),
+        dict(loss_size=3),
+        dict(init_lr=-1.0),
+    ],
+)
 def test_config_validation_names_the_field(bad):
     from litlora_widgets.engine.experts import LitConfig
     from litlora_widgets.errors import InputError

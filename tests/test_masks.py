@@ -121,8 +121,13 @@ def test_validate_mask_empty():
 def test_coco_round_trip(tmp_path, video_masks):
     video_masks[3] = {2: np.zeros((H, W), bool)}  # an empty mask survives in COCO
     path = write_coco(
-        tmp_path / "m.json", video_masks, height=H, width=W, num_frames=T,
-        video_name="clip", object_names={1: "car", 2: "dog", 7: "unused"},
+        tmp_path / "m.json",
+        video_masks,
+        height=H,
+        width=W,
+        num_frames=T,
+        video_name="clip",
+        object_names={1: "car", 2: "dog", 7: "unused"},
     )
     masks, names = read_coco(path, H, W)
     assert names == {1: "car", 2: "dog", 5: "object 5", 7: "unused"}
@@ -133,7 +138,11 @@ def test_coco_round_trip(tmp_path, video_masks):
     assert doc["info"]["video_name"] == "clip"
     assert [im["id"] for im in doc["images"]] == [1, 2, 3, 4, 5]
     assert doc["images"][0] == {
-        "id": 1, "frame_index": 0, "file_name": "00000.jpg", "height": H, "width": W
+        "id": 1,
+        "frame_index": 0,
+        "file_name": "00000.jpg",
+        "height": H,
+        "width": W,
     }
     ann = next(a for a in doc["annotations"] if a["image_id"] == 1 and a["category_id"] == 1)
     assert ann["iscrowd"] == 0 and ann["area"] == 45 and ann["bbox"] == [3, 2, 9, 5]
@@ -142,8 +151,9 @@ def test_coco_round_trip(tmp_path, video_masks):
 def test_coco_readable_by_pycocotools(tmp_path, video_masks):
     from pycocotools.coco import COCO
 
-    path = write_coco(tmp_path / "m.json", video_masks, height=H, width=W, num_frames=T,
-                      video_name="clip")
+    path = write_coco(
+        tmp_path / "m.json", video_masks, height=H, width=W, num_frames=T, video_name="clip"
+    )
     coco = COCO(str(path))
     ann = coco.loadAnns(coco.getAnnIds(imgIds=[5], catIds=[1]))[0]
     np.testing.assert_array_equal(coco.annToMask(ann).astype(bool), video_masks[4][1])
@@ -159,8 +169,9 @@ def test_read_coco_errors(tmp_path, video_masks):
         read_coco(bad)
     with pytest.raises(InputError, match="does not exist"):
         read_coco(tmp_path / "missing.json")
-    path = write_coco(tmp_path / "m.json", video_masks, height=H, width=W, num_frames=T,
-                      video_name="clip")
+    path = write_coco(
+        tmp_path / "m.json", video_masks, height=H, width=W, num_frames=T, video_name="clip"
+    )
     with pytest.raises(InputError, match=r"is 24×37 but the video frames are 48×74"):
         read_coco(path, 48, 74)
     doc = json.loads(path.read_text())
@@ -172,11 +183,23 @@ def test_read_coco_errors(tmp_path, video_masks):
 
 def test_write_coco_rejects_bad_masks(tmp_path):
     with pytest.raises(InputError, match=r"object 1 on frame 0 has shape \(3, 3\)"):
-        write_coco(tmp_path / "m.json", {0: {1: np.zeros((3, 3), bool)}}, height=H, width=W,
-                   num_frames=T, video_name="clip")
+        write_coco(
+            tmp_path / "m.json",
+            {0: {1: np.zeros((3, 3), bool)}},
+            height=H,
+            width=W,
+            num_frames=T,
+            video_name="clip",
+        )
     with pytest.raises(InputError, match=r"frame 9 but the video has frames 0\.\.4"):
-        write_coco(tmp_path / "m.json", {9: {1: blob(0, 0, 1, 1)}}, height=H, width=W,
-                   num_frames=T, video_name="clip")
+        write_coco(
+            tmp_path / "m.json",
+            {9: {1: blob(0, 0, 1, 1)}},
+            height=H,
+            width=W,
+            num_frames=T,
+            video_name="clip",
+        )
 
 
 # ----------------------------------------------------------------------------- DAVIS

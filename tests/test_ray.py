@@ -21,8 +21,7 @@ from litlora_widgets.evaluation.cli import main as cli_main
 ray = pytest.importorskip("ray", reason="Ray is the optional extra: pip install '.[ray]'")
 
 FAST_LIT = {"init_epochs": 3, "finetune_epochs": 2}
-KW = dict(model="random", image_size=256, seed=0, max_frames=2, lit_config=FAST_LIT,
-          progress=False)  # fmt: skip
+KW = dict(model="random", image_size=256, seed=0, max_frames=2, lit_config=FAST_LIT, progress=False)
 VIDEOS = ["a", "b", "c"]
 
 
@@ -145,8 +144,11 @@ def test_shards_merge_to_the_single_run(data, serial, tmp_path, capsys):
     merged = merge(outs, tmp_path / "merged")
     assert _no_timing(merged) == _no_timing(s_serial)
     assert sorted(p.name for p in (tmp_path / "merged" / "videos").glob("*.json")) == [
-        "a.json", "b.json", "broken.json", "c.json"
-    ]  # fmt: skip
+        "a.json",
+        "b.json",
+        "broken.json",
+        "c.json",
+    ]
     for f in ("summary.md", "results.csv", "jf_vs_corrections.png"):
         assert (tmp_path / "merged" / f).is_file(), f
     # the command line: a missing shard leaves the merge incomplete (exit 1)

@@ -33,8 +33,7 @@ def _states(*rows) -> dict[int, FS]:
 
 
 def test_only_tracked_frames_ranked_and_exact_score():
-    st = _states(FS(0, "prompt", 100), FS(1, "tracked", 100, 0.5, 60.0),
-                 FS(2, "correction", 100))  # fmt: skip
+    st = _states(FS(0, "prompt", 100), FS(1, "tracked", 100, 0.5, 60.0), FS(2, "correction", 100))
     (item,) = rank_frames(st)
     assert item.frame == 1
     # sam_iou 0.9 × 0.5 = 0.45; distance 0.2 × 1/21; area, drift and absence 0
@@ -43,9 +42,12 @@ def test_only_tracked_frames_ranked_and_exact_score():
 
 
 def test_area_jump_and_move_outrank_a_confident_sam2():
-    st = _states(FS(0, "prompt", 400), *(FS(t, "tracked", 400, 0.9, 5.0) for t in range(1, 6)),
-                 FS(6, "tracked", 1600, 0.95, 5.0),
-                 *(FS(t, "tracked", 1600, 0.9, 5.0) for t in range(7, 9)))  # fmt: skip
+    st = _states(
+        FS(0, "prompt", 400),
+        *(FS(t, "tracked", 400, 0.9, 5.0) for t in range(1, 6)),
+        FS(6, "tracked", 1600, 0.95, 5.0),
+        *(FS(t, "tracked", 1600, 0.9, 5.0) for t in range(7, 9)),
+    )
     cents = {t: (50.0, 50.0) for t in range(9)}
     items = rank_frames(st, centroids=cents)
     assert [it.frame for it in items][:1] == [6]
@@ -59,16 +61,24 @@ def test_area_jump_and_move_outrank_a_confident_sam2():
 
 
 def test_backward_tracking_compares_towards_the_prompt():
-    st = _states(FS(0, "tracked", 100, 0.9, 5.0), FS(1, "tracked", 400, 0.9, 5.0),
-                 FS(2, "tracked", 400, 0.9, 5.0), FS(3, "prompt", 400))  # fmt: skip
+    st = _states(
+        FS(0, "tracked", 100, 0.9, 5.0),
+        FS(1, "tracked", 400, 0.9, 5.0),
+        FS(2, "tracked", 400, 0.9, 5.0),
+        FS(3, "prompt", 400),
+    )
     items = {it.frame: it for it in rank_frames(st)}
     assert items[0].reasons[0] == "area ×0.25 vs frame 1"  # next frame, towards the prompt
     assert not any(r.startswith("area ×") and "vs frame" in r for r in items[2].reasons)
 
 
 def test_absent_object_and_empty_mask():
-    st = _states(FS(0, "prompt", 100), FS(1, "tracked", 100, 0.9, -3.0),
-                 FS(2, "tracked", 0, 0.9, 3.0), FS(3, "tracked", 100, 0.9, 3.0))  # fmt: skip
+    st = _states(
+        FS(0, "prompt", 100),
+        FS(1, "tracked", 100, 0.9, -3.0),
+        FS(2, "tracked", 0, 0.9, 3.0),
+        FS(3, "tracked", 100, 0.9, 3.0),
+    )
     items = {it.frame: it for it in rank_frames(st, weights=Weights(area=0, area_drift=0))}
     assert "object score says it may be gone (P 0.05)" in items[1].reasons
     assert "empty mask" in items[2].reasons
@@ -76,8 +86,9 @@ def test_absent_object_and_empty_mask():
 
 
 def test_expert_disagreement_signal():
-    st = _states(FS(0, "prompt", 100), FS(1, "tracked", 100, 0.9, 5.0),
-                 FS(2, "tracked", 100, 0.9, 5.0))  # fmt: skip
+    st = _states(
+        FS(0, "prompt", 100), FS(1, "tracked", 100, 0.9, 5.0), FS(2, "tracked", 100, 0.9, 5.0)
+    )
     items = rank_frames(st, disagreement={1: 0.1, 2: 0.8})
     assert [it.frame for it in items] == [2, 1]
     assert items[0].reasons[0] == "experts disagree (IoU 0.20 with the closest)"

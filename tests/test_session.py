@@ -121,6 +121,7 @@ def test_candidates_and_accept_change_later_propagation(session, square_clip):
     assert cands[0].expert is None and [c.expert for c in cands[1:]] == [0]
     for c in cands:
         assert c.mask.shape == (96, 128) and c.mask.dtype == bool
+
     def logits(frame):  # random weights often threshold to empty masks: compare logits
         return session.tracker.logits(frame, obj)
 
@@ -244,12 +245,22 @@ BAD_CASES = [
 def test_bad_input_leaves_session_unchanged(session, square_clip, name, call, match):
     _, masks = square_clip
     obj = _prompted(session, masks)
-    before = (session.masks_array().copy(), list(session.events), session.can_undo,
-              len(session.history.undo_labels), dict(session.objects))
+    before = (
+        session.masks_array().copy(),
+        list(session.events),
+        session.can_undo,
+        len(session.history.undo_labels),
+        dict(session.objects),
+    )
     with pytest.raises(InputError, match=match):
         call(session, obj, masks[1])
-    after = (session.masks_array(), list(session.events), session.can_undo,
-             len(session.history.undo_labels), dict(session.objects))
+    after = (
+        session.masks_array(),
+        list(session.events),
+        session.can_undo,
+        len(session.history.undo_labels),
+        dict(session.objects),
+    )
     assert np.array_equal(before[0], after[0]) and before[1:] == after[1:]
 
 
@@ -356,9 +367,11 @@ def test_an_action_during_a_suspended_propagation_is_its_own_undo_step(session, 
     session.correct(2, obj, mask=np.roll(masks[2], 9, axis=1), train=False)
     assert list(gen) == []  # the correction ended the propagation there
     assert session.history.undo_labels == [
-        "add object 1", "add mask on frame 0", "propagation from frame 0",
+        "add object 1",
+        "add mask on frame 0",
+        "propagation from frame 0",
         "correction on frame 2",
-    ]  # fmt: skip
+    ]
     assert session.undo()
     assert np.array_equal(session.mask(2, obj), propagated)  # propagated frames are kept
     assert session.tracked_frames(obj) == {0, 1, 2}
@@ -374,7 +387,13 @@ def test_frame_states_say_how_each_mask_came_about(session, square_clip):
     states = session.frame_states(obj)
     assert sorted(states) == [0, 1, 2, 3, 4, 5]
     assert [states[f].kind for f in range(6)] == [
-        "prompt", "tracked", "tracked", "correction", "tracked", "tracked"]  # fmt: skip
+        "prompt",
+        "tracked",
+        "tracked",
+        "correction",
+        "tracked",
+        "tracked",
+    ]
     assert states[3].area == 0 and states[0].area == int(masks[0].sum())
     assert np.isnan(states[0].sam_iou)  # a mask prompt: SAM2 did not score it
     assert all(np.isfinite(states[f].sam_iou) for f in (1, 2, 4, 5))

@@ -14,8 +14,13 @@ from litlora_widgets.session import Session
 def clearing_predictor():
     """The documented override that sam2 1.1.0 crashes on (a method it calls is missing)."""
     torch.manual_seed(0)
-    return load_predictor(checkpoint=None, image_size=256, device="cpu", quiet=True,
-                          overrides=["++model.clear_non_cond_mem_around_input=true"])  # fmt: skip
+    return load_predictor(
+        checkpoint=None,
+        image_size=256,
+        device="cpu",
+        quiet=True,
+        overrides=["++model.clear_non_cond_mem_around_input=true"],
+    )
 
 
 def test_clear_non_cond_mem_around_input_works(clearing_predictor, square_clip):

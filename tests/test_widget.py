@@ -47,8 +47,39 @@ def test_label_map_bytes_match_the_js_layout():
     lab = np.array([[0, 1], [1, 0]], np.uint8)
     data = W.encode_label_map(lab)
     # same bytes as the "matches the Python encoder's byte layout" test in js/test/masks.test.js
-    assert list(data) == [76, 77, 82, 49, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0,
-                          1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0]  # fmt: skip
+    assert list(data) == [
+        76,
+        77,
+        82,
+        49,
+        2,
+        0,
+        0,
+        0,
+        2,
+        0,
+        0,
+        0,
+        3,
+        0,
+        0,
+        0,
+        1,
+        0,
+        0,
+        0,
+        2,
+        0,
+        0,
+        0,
+        1,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0,
+    ]
     rng = np.random.default_rng(0)
     big = (rng.random((37, 53)) > 0.7).astype(np.uint8) * rng.integers(1, 9, (37, 53), np.uint8)
     np.testing.assert_array_equal(decode_lmr1(W.encode_label_map(big)), big)
@@ -134,7 +165,10 @@ def test_events_apply_in_order_on_one_worker(app):
     assert app.wait(120)
     assert app.error == ""
     assert [(e["kind"], e["obj_id"]) for e in s.events] == [
-        ("add_points", 1), ("add_box", 2), ("add_points", 1)]  # fmt: skip
+        ("add_points", 1),
+        ("add_box", 2),
+        ("add_points", 1),
+    ]
     assert [o["name"] for o in app.objects] == ["object 1", "second"]
 
 

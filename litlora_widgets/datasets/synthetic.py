@@ -123,9 +123,11 @@ def load_textures(
     are, at training time, and never copied anywhere. A missing folder returns ``[]`` with a
     message on stderr: the generator then uses procedural textures only."""
     folder = Path(root) if root is not None else default_texture_dir()
-    files = sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg")
-    ) if folder.is_dir() else []  # fmt: skip
+    files = (
+        sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg"))
+        if folder.is_dir()
+        else []
+    )
     if not files:
         print(
             f"litlora textures: no JPEG images under {str(folder)!r} (set LITLORA_TEXTURES); "
@@ -503,8 +505,10 @@ def _apply_effects(rng, fx: Effects, layers: list[_Layer], T: int, h: int, w: in
         layers.append(lay)
     if not fx.moves_camera():
         return None
-    return [(shift[0] * i, shift[1] * i, 1.0 + fx.zoom * f, w / 2, h / 2) for i, f in
-            zip(range(T), frac, strict=True)]  # fmt: skip
+    return [
+        (shift[0] * i, shift[1] * i, 1.0 + fx.zoom * f, w / 2, h / 2)
+        for i, f in zip(range(T), frac, strict=True)
+    ]
 
 
 def _fold(x: np.ndarray, lo: float, hi: float) -> np.ndarray:

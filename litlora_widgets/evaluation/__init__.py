@@ -34,8 +34,12 @@ def _model_spec(model: str, config, image_size, device: str) -> dict:
             f"--model {m!r}: not 'random', 'litlora-tiny' or an existing checkpoint file"
         )
     ckpt = m if m in ("random", "litlora-tiny") else str(Path(m).expanduser().resolve())
-    return {"checkpoint": ckpt, "config": None if config is None else str(config),
-            "image_size": image_size, "device": device}  # fmt: skip
+    return {
+        "checkpoint": ckpt,
+        "config": None if config is None else str(config),
+        "image_size": image_size,
+        "device": device,
+    }
 
 
 def evaluate(
@@ -120,18 +124,28 @@ def evaluate(
     lc.validate()
     lc_dict = {k: v for k, v in lc.to_dict().items() if k != "seed"}
     base = dict(
-        model=spec, methods=methods, threshold=float(threshold), judge=judge,
-        accept_score=float(accept_score), seed=int(seed), max_frames=max_frames,
-        lit_config=lc_dict, **({"review": float(review)} if review else {}),
-    )  # fmt: skip
+        model=spec,
+        methods=methods,
+        threshold=float(threshold),
+        judge=judge,
+        accept_score=float(accept_score),
+        seed=int(seed),
+        max_frames=max_frames,
+        lit_config=lc_dict,
+        **({"review": float(review)} if review else {}),
+    )
 
     info = model_info(predictor)
     keys = [k for k, _, _ in run_keys(methods, judge)]
-    meta = {"config": {**base, "data_dir": str(data_dir), "sequences": sequences},
-            "config_key": config_key(base), "model_name": info.name,
-            "random_weights": info.random_weights, "image_size": info.image_size,
-            "cost_model": cost_model.to_dict(),
-            "challenging_min": int(challenging_min)}  # fmt: skip
+    meta = {
+        "config": {**base, "data_dir": str(data_dir), "sequences": sequences},
+        "config_key": config_key(base),
+        "model_name": info.name,
+        "random_weights": info.random_weights,
+        "image_size": info.image_size,
+        "cost_model": cost_model.to_dict(),
+        "challenging_min": int(challenging_min),
+    }
 
     specs = discover(data_dir, sequences, resolution)
     if shard is not None:
@@ -159,25 +173,38 @@ def evaluate(
         results[r["video"]] = r
         if outdir is not None:
             report.write_json(outdir / "videos" / f"{r['video']}.json", r)
-            _write_outputs(outdir, [results[v.name] for v in specs if v.name in results],
-                           keys, meta, figures=False)  # fmt: skip
+            _write_outputs(
+                outdir,
+                [results[v.name] for v in specs if v.name in results],
+                keys,
+                meta,
+                figures=False,
+            )
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(specs), initial=len(done), desc="videos", unit="video",
-               disable=not progress)  # fmt: skip
+    bar = tqdm(
+        total=len(specs), initial=len(done), desc="videos", unit="video", disable=not progress
+    )
 
     def finish_one(r: dict) -> None:
         finish(r)
         bar.update(1)
 
-    jobs = [{**base, "video": vs.to_dict(), "progress": progress and backend == "serial"}
-            for vs in todo]  # fmt: skip
+    jobs = [
+        {**base, "video": vs.to_dict(), "progress": progress and backend == "serial"} for vs in todo
+    ]
     interrupted = False
     try:
         if backend == "ray" and jobs:
-            run_ray(jobs, finish_one, cancel, address=address, cpus_per_video=cpus_per_video,
-                    gpus_per_video=gpus_per_video)  # fmt: skip
+            run_ray(
+                jobs,
+                finish_one,
+                cancel,
+                address=address,
+                cpus_per_video=cpus_per_video,
+                gpus_per_video=gpus_per_video,
+            )
         elif backend == "process" and len(jobs) > 1:
             run_processes(jobs, workers, finish_one, cancel)
         else:
@@ -190,8 +217,9 @@ def evaluate(
     summary = report.summarize(ordered, keys, meta)
     summary["complete"] = not interrupted and len(ordered) == len(specs)
     if outdir is not None:
-        summary = _write_outputs(outdir, ordered, keys, meta, figures=True,
-                                 complete=summary["complete"])  # fmt: skip
+        summary = _write_outputs(
+            outdir, ordered, keys, meta, figures=True, complete=summary["complete"]
+        )
     return report.clean(summary)  # plain JSON types, as in summary.json
 
 
@@ -202,8 +230,9 @@ def parse_shard(shard) -> tuple[int, int]:
     except (ValueError, TypeError) as e:
         raise InputError(f"--shard must look like i/N (e.g. 0/4), got {shard!r}") from e
     if n < 1 or not 0 <= i < n:
-        raise InputError(f"--shard {i}/{n}: need N >= 1 and 0 <= i < N (shards 0/{n} … "
-                         f"{max(n - 1, 0)}/{n})")  # fmt: skip
+        raise InputError(
+            f"--shard {i}/{n}: need N >= 1 and 0 <= i < N (shards 0/{n} … {max(n - 1, 0)}/{n})"
+        )
     return i, n
 
 
@@ -233,9 +262,19 @@ def merge(shard_dirs, out, *, figures: bool = True) -> dict:
                 f"{d} was made with other settings than {dirs[0]} (model, methods, seed, …); "
                 "merge only shards of one run"
             )
-    meta = {k: ref[k] for k in ("config", "config_key", "model_name", "random_weights",
-                                "image_size", "cost_model", "challenging_min")
-            if k in ref}  # fmt: skip
+    meta = {
+        k: ref[k]
+        for k in (
+            "config",
+            "config_key",
+            "model_name",
+            "random_weights",
+            "image_size",
+            "cost_model",
+            "challenging_min",
+        )
+        if k in ref
+    }
     results: dict[str, dict] = {}
     for d in dirs:
         for p in sorted((d / "videos").glob("*.json")):
@@ -261,8 +300,9 @@ def merge(shard_dirs, out, *, figures: bool = True) -> dict:
     return report.clean(summary)
 
 
-def _write_outputs(outdir: Path, results: list[dict], keys, meta, *, figures: bool,
-                   complete: bool = False) -> dict[str, Any]:  # fmt: skip
+def _write_outputs(
+    outdir: Path, results: list[dict], keys, meta, *, figures: bool, complete: bool = False
+) -> dict[str, Any]:
     summary = report.summarize(results, keys, meta)
     summary["complete"] = complete
     report.write_json(outdir / "summary.json", summary)

@@ -26,15 +26,17 @@ def run_serial(specs: list[dict], finish: Finish, cancel: threading.Event | None
         finish(run_video(spec, cancel))
 
 
-def run_processes(specs: list[dict], workers: int, finish: Finish,
-                  cancel: threading.Event | None) -> None:  # fmt: skip
+def run_processes(
+    specs: list[dict], workers: int, finish: Finish, cancel: threading.Event | None
+) -> None:
     """Videos in spawned processes (fork is unsafe with torch threads)."""
     threads = max(1, (os.cpu_count() or 1) // workers)
     ctx = multiprocessing.get_context("spawn")
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     try:
-        pending = {ex.submit(run_video, {**s, "progress": False, "threads": threads})
-                   for s in specs}  # fmt: skip
+        pending = {
+            ex.submit(run_video, {**s, "progress": False, "threads": threads}) for s in specs
+        }
         while pending:
             fin, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for f in fin:
@@ -63,9 +65,15 @@ def _ray_task(spec: dict) -> dict:
     return run_video(spec)
 
 
-def run_ray(specs: list[dict], finish: Finish, cancel: threading.Event | None, *,
-            address: str | None = None, cpus_per_video: float = 1.0,
-            gpus_per_video: float = 0.0) -> None:  # fmt: skip
+def run_ray(
+    specs: list[dict],
+    finish: Finish,
+    cancel: threading.Event | None,
+    *,
+    address: str | None = None,
+    cpus_per_video: float = 1.0,
+    gpus_per_video: float = 0.0,
+) -> None:
     """One Ray task per video on the cluster at ``address`` (None: the one this process has
     already joined with ``ray.init``, else a new local one; "auto": an existing cluster).
 
@@ -82,8 +90,12 @@ def run_ray(specs: list[dict], finish: Finish, cancel: threading.Event | None, *
     started = False
     if not ray.is_initialized():
         try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)  # fmt: skip
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
         except ConnectionError as e:
             raise InputError(
                 f"cannot reach a Ray cluster at --address {address}: {e}; start one with "
@@ -106,9 +118,11 @@ def run_ray(specs: list[dict], finish: Finish, cancel: threading.Event | None, *
                     r = ray.get(ref)
                 except ray.exceptions.RayError as e:  # the task itself died
                     name, lines = names[ref], str(e).strip().splitlines() or [""]
-                    r = {"video": name, "status": "error",
-                         "error": f"video {name}: Ray task failed: {type(e).__name__}: "
-                                  f"{lines[-1]}"}  # fmt: skip
+                    r = {
+                        "video": name,
+                        "status": "error",
+                        "error": f"video {name}: Ray task failed: {type(e).__name__}: {lines[-1]}",
+                    }
                 finish(r)
             if cancel is not None and cancel.is_set():
                 raise Cancelled("evaluation cancelled")

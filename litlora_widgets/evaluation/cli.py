@@ -118,8 +118,10 @@ def _merge_main(argv) -> int:
         return 2
     print(markdown(s))
     if not s.get("complete"):
-        print("litlora-eval merge: some videos have no result yet (or a shard stopped early)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "litlora-eval merge: some videos have no result yet (or a shard stopped early)",
+            file=sys.stderr,
+        )
         return 1
     return 1 if s["errors"] else 0
 
@@ -140,15 +142,33 @@ def main(argv=None) -> int:
         lit["finetune_epochs"] = a.finetune_epochs
     try:
         s = evaluate(
-            a.data_dir, model=a.model, config=a.config, sequences=a.sequences,
-            max_frames=a.max_frames, image_size=a.image_size, methods=a.methods,
-            threshold=a.threshold, judge=a.judge, accept_score=a.accept_score, seed=a.seed,
-            out=a.out, workers=a.workers, lit_config=lit or None, progress=not a.no_progress,
-            overwrite=a.overwrite, device=device, resolution=a.resolution, backend=a.backend,
-            address=a.address, gpus_per_video=a.gpus_per_video, cpus_per_video=a.cpus_per_video,
-            shard=a.shard, cost=a.cost, challenging_min=a.challenging_min,
+            a.data_dir,
+            model=a.model,
+            config=a.config,
+            sequences=a.sequences,
+            max_frames=a.max_frames,
+            image_size=a.image_size,
+            methods=a.methods,
+            threshold=a.threshold,
+            judge=a.judge,
+            accept_score=a.accept_score,
+            seed=a.seed,
+            out=a.out,
+            workers=a.workers,
+            lit_config=lit or None,
+            progress=not a.no_progress,
+            overwrite=a.overwrite,
+            device=device,
+            resolution=a.resolution,
+            backend=a.backend,
+            address=a.address,
+            gpus_per_video=a.gpus_per_video,
+            cpus_per_video=a.cpus_per_video,
+            shard=a.shard,
+            cost=a.cost,
+            challenging_min=a.challenging_min,
             review=a.review,
-        )  # fmt: skip
+        )
     except LitLoraError as e:
         print(f"litlora-eval: error: {e}", file=sys.stderr)
         return 2

@@ -119,17 +119,27 @@ def discover(
         ann = root / "Annotations" / level.relative_to(root / "JPEGImages")
         meta = _find_meta(root)
         for seq in _subdirs(level):
-            specs.append(VideoSpec(seq.name, str(seq), str(ann / seq.name), "davis",
-                                   meta=None if meta is None else str(meta)))  # fmt: skip
+            specs.append(
+                VideoSpec(
+                    seq.name,
+                    str(seq),
+                    str(ann / seq.name),
+                    "davis",
+                    meta=None if meta is None else str(meta),
+                )
+            )
     elif (root / "JPEGImages_24fps").is_dir():
         for seq in _subdirs(root / "JPEGImages_24fps"):
-            specs.append(VideoSpec(seq.name, str(seq),
-                                   str(root / "Annotations_6fps" / seq.name), "sav"))  # fmt: skip
+            specs.append(
+                VideoSpec(seq.name, str(seq), str(root / "Annotations_6fps" / seq.name), "sav")
+            )
     elif list(root.glob("*_manual.json")):
         for js in sorted(root.glob("*_manual.json"), key=lambda p: natural_key(p.name)):
             vid = js.name[: -len("_manual.json")]
-            src = next((root / f"{vid}{e}" for e in sorted(VIDEO_EXTS)
-                        if (root / f"{vid}{e}").is_file()), root / vid)  # fmt: skip
+            src = next(
+                (root / f"{vid}{e}" for e in sorted(VIDEO_EXTS) if (root / f"{vid}{e}").is_file()),
+                root / vid,
+            )
             specs.append(VideoSpec(vid, str(src), str(js), "sav-json"))
     elif (root / "frames").is_dir():
         specs.append(VideoSpec(root.name, str(root / "frames"), str(root / "masks"), "plain"))
@@ -138,11 +148,16 @@ def discover(
             if (vid / "frames").is_dir():
                 specs.append(VideoSpec(vid.name, str(vid / "frames"), str(vid / "masks"), "plain"))
             else:
-                specs.append(VideoSpec(
-                    vid.name, str(vid), "", "unknown",
-                    error=f"video {vid.name}: unknown layout in {vid} — expected {vid}/frames/ "
-                    f"and {vid}/masks/ (or a DAVIS folder with JPEGImages/ and Annotations/)",
-                ))  # fmt: skip
+                specs.append(
+                    VideoSpec(
+                        vid.name,
+                        str(vid),
+                        "",
+                        "unknown",
+                        error=f"video {vid.name}: unknown layout in {vid} — expected {vid}/frames/ "
+                        f"and {vid}/masks/ (or a DAVIS folder with JPEGImages/ and Annotations/)",
+                    )
+                )
         if not specs:
             raise InputError(
                 f"{root}: unknown dataset layout — expected JPEGImages/<res>/<seq> + "
@@ -279,8 +294,9 @@ def _finish(v: str, gt: GroundTruth, present: dict[int, list[int]], meta, first:
     """Objects, starts and ends from where each object is present; checks against the meta."""
     n = gt.num_frames
     if meta is not None:
-        never = [o for o in meta if not any(meta[o][0] <= t <= meta[o][1]
-                                            for t in present.get(o, []))]  # fmt: skip
+        never = [
+            o for o in meta if not any(meta[o][0] <= t <= meta[o][1] for t in present.get(o, []))
+        ]
         never = [o for o in never if meta[o][0] < n]
         if never:
             raise InputError(
@@ -366,8 +382,9 @@ def _load_sav_folder(spec: VideoSpec, gt: GroundTruth, pos: dict[str, int]) -> G
     v, mdir = spec.name, Path(spec.masks)
     objs = [d for d in _subdirs(mdir) if re.fullmatch(r"\d+", d.name)]
     if not objs:
-        raise InputError(f"video {v}: missing annotations — no masklet folders (000, 001, …) in "
-                         f"{mdir}")  # fmt: skip
+        raise InputError(
+            f"video {v}: missing annotations — no masklet folders (000, 001, …) in {mdir}"
+        )
     present: dict[int, list[int]] = {}
     first = None
     for d in objs:
@@ -383,8 +400,10 @@ def _load_sav_folder(spec: VideoSpec, gt: GroundTruth, pos: dict[str, int]) -> G
             first = first or p
             with Image.open(p) as im:
                 if (im.size[1], im.size[0]) != (gt.height, gt.width):
-                    raise InputError(f"video {v}: mask {p} is {im.size[1]}×{im.size[0]} but the "
-                                     f"frames are {gt.height}×{gt.width} (H×W)")  # fmt: skip
+                    raise InputError(
+                        f"video {v}: mask {p} is {im.size[1]}×{im.size[0]} but the "
+                        f"frames are {gt.height}×{gt.width} (H×W)"
+                    )
             gt._rles.setdefault(t, {})[o] = p
             if (read_label_png(p) > 0).any():
                 present.setdefault(o, []).append(t)
@@ -402,11 +421,15 @@ def _load_sav_json(spec: VideoSpec, max_frames: int | None) -> GroundTruth:
         d = json.loads(js.read_text())
         masklets, ids = d["masklet"], [int(i) for i in d.get("masklet_id", [])]
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise InputError(f"video {v}: cannot read masklets from {js} ({e}); expected SA-V "
-                         "*_manual.json with 'masklet' and 'masklet_id'") from e  # fmt: skip
+        raise InputError(
+            f"video {v}: cannot read masklets from {js} ({e}); expected SA-V "
+            "*_manual.json with 'masklet' and 'masklet_id'"
+        ) from e
     if not src.exists():
-        raise InputError(f"video {v}: no video {src.with_suffix('.mp4').name} or frame folder "
-                         f"{src.name}/ next to {js.name}")  # fmt: skip
+        raise InputError(
+            f"video {v}: no video {src.with_suffix('.mp4').name} or frame folder "
+            f"{src.name}/ next to {js.name}"
+        )
     from ..video import VideoSource
 
     if src.is_dir():
@@ -437,13 +460,17 @@ def _load_sav_json(spec: VideoSpec, max_frames: int | None) -> GroundTruth:
         if t >= n:
             break
         if len(per) != len(ids):
-            raise InputError(f"video {v}: annotated frame {i} of {js.name} has {len(per)} RLEs "
-                             f"but there are {len(ids)} masklets")  # fmt: skip
+            raise InputError(
+                f"video {v}: annotated frame {i} of {js.name} has {len(per)} RLEs "
+                f"but there are {len(ids)} masklets"
+            )
         gt._rles[t] = {}
         for mid, rle in zip(ids, per, strict=True):
             if tuple(rle["size"]) != (h, w):
-                raise InputError(f"video {v}: masklet {mid} on frame {t} is {rle['size']} but "
-                                 f"the video is {h}×{w} (H×W)")  # fmt: skip
+                raise InputError(
+                    f"video {v}: masklet {mid} on frame {t} is {rle['size']} but "
+                    f"the video is {h}×{w} (H×W)"
+                )
             gt._rles[t][mid + 1] = rle
             if rle_area(rle):
                 present.setdefault(mid + 1, []).append(t)

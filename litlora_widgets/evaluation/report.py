@@ -18,8 +18,17 @@ from .cost import CostModel, action_counts, seconds
 
 CHALLENGING_MIN = 10  # objects needing >= this many SAM2 corrections form the hard subset
 JF_BUDGETS = 8  # J&F after 0..8 corrections, as in the paper's second figure
-COUNTS = ("corrections", "click_corrections", "mask_corrections", "clicks", "accepts",
-          "auto_accepts", "bad_accepts", "reviews", "new_experts")  # fmt: skip
+COUNTS = (
+    "corrections",
+    "click_corrections",
+    "mask_corrections",
+    "clicks",
+    "accepts",
+    "auto_accepts",
+    "bad_accepts",
+    "reviews",
+    "new_experts",
+)
 QUALITY = ("mean_j", "mean_f", "mean_j_before", "mean_f_before")
 
 
@@ -42,8 +51,10 @@ def jf_budget_curve(obj: dict) -> list[float]:
     curve = []
     for b in range(len(fixes) + 1):
         stop = fixes[b] if b < len(fixes) else math.inf
-        vals = [((r["j"] + r["f"]) if r["frame"] < stop else (r["j_before"] + r["f_before"])) / 2
-                for r in pf]  # fmt: skip
+        vals = [
+            ((r["j"] + r["f"]) if r["frame"] < stop else (r["j_before"] + r["f_before"])) / 2
+            for r in pf
+        ]
         curve.append(float(np.mean(vals)))
     return curve
 
@@ -84,8 +95,10 @@ def _method_stats(os_: list[dict], n_videos: int, cost: CostModel) -> dict:
 def _reductions(methods: dict) -> None:
     base = methods.get("sam2")
     for m in methods.values():
-        for key, out in (("corrections", "reduction_pct"),
-                         ("annotation_seconds", "time_reduction_pct")):  # fmt: skip
+        for key, out in (
+            ("corrections", "reduction_pct"),
+            ("annotation_seconds", "time_reduction_pct"),
+        ):
             b = None if base is None else base[key]
             m[out] = (100.0 * (b - m[key]) / b) if b else None
 
@@ -113,22 +126,31 @@ def summarize(results: list[dict], keys: list[str], meta: dict) -> dict:
         m["jf_at_budget"] = _budget_mean(os_, min(max_b, 50)) if os_ else []
         methods[k] = m
         timing[k] = {
-            "train_seconds_per_correction": _timing_stats([t for o in os_
-                                                           for t in o["train_seconds"]]),
+            "train_seconds_per_correction": _timing_stats(
+                [t for o in os_ for t in o["train_seconds"]]
+            ),
             "seconds": float(sum(o["seconds"] for o in os_)),
-        }  # fmt: skip
+        }
     _reductions(methods)
     hard_ids = set()
     for r in ok:
         for o in r["runs"].get("sam2", {}).get("objects", []):
             if o["corrections"] >= hard_min:
                 hard_ids.add((r["video"], o["obj_id"]))
-    hard: dict = {"min_sam2_corrections": hard_min, "objects": len(hard_ids),
-                  "available": "sam2" in keys, "methods": {}}  # fmt: skip
+    hard: dict = {
+        "min_sam2_corrections": hard_min,
+        "objects": len(hard_ids),
+        "available": "sam2" in keys,
+        "methods": {},
+    }
     if "sam2" in keys:
         for k in keys:
-            os_ = [o for r in ok for o in r["runs"].get(k, {}).get("objects", [])
-                   if (r["video"], o["obj_id"]) in hard_ids]  # fmt: skip
+            os_ = [
+                o
+                for r in ok
+                for o in r["runs"].get(k, {}).get("objects", [])
+                if (r["video"], o["obj_id"]) in hard_ids
+            ]
             hard["methods"][k] = _method_stats(os_, len({v for v, _ in hard_ids}), cost)
         _reductions(hard["methods"])
     summary = {**meta, "methods": methods, **methods}
@@ -137,10 +159,12 @@ def summarize(results: list[dict], keys: list[str], meta: dict) -> dict:
         from .review_eval import pooled_recall
 
         summary["review_queue"] = {
-            "k_frac": meta.get("config", {}).get("review"), "objects": len(rev),
-            "frames": sum(x["frames"] for x in rev), "failing": sum(x["failing"] for x in rev),
+            "k_frac": meta.get("config", {}).get("review"),
+            "objects": len(rev),
+            "frames": sum(x["frames"] for x in rev),
+            "failing": sum(x["failing"] for x in rev),
             "recall": pooled_recall(rev),
-        }  # fmt: skip
+        }
     summary["cost_model"] = cost.to_dict()
     summary["challenging"] = hard
     summary["videos"] = [r["video"] for r in ok]
@@ -172,13 +196,42 @@ def read_json(path: Path):
     return json.loads(path.read_text())
 
 
-OBJ_COLS = ["video", "obj_id", "method", "judge", "status", "start", "frames", *COUNTS,
-            *QUALITY, "annotation_seconds", "challenging", "train_seconds_mean",
-            "error"]  # fmt: skip
-VIDEO_COLS = ["video", "method", "objects", "challenging_objects", "frames", *COUNTS,
-              "annotation_seconds"]  # fmt: skip
-FRAME_COLS = ["video", "obj_id", "method", "frame", "j_before", "f_before", "j", "f", "action",
-              "clicks"]  # fmt: skip
+OBJ_COLS = [
+    "video",
+    "obj_id",
+    "method",
+    "judge",
+    "status",
+    "start",
+    "frames",
+    *COUNTS,
+    *QUALITY,
+    "annotation_seconds",
+    "challenging",
+    "train_seconds_mean",
+    "error",
+]
+VIDEO_COLS = [
+    "video",
+    "method",
+    "objects",
+    "challenging_objects",
+    "frames",
+    *COUNTS,
+    "annotation_seconds",
+]
+FRAME_COLS = [
+    "video",
+    "obj_id",
+    "method",
+    "frame",
+    "j_before",
+    "f_before",
+    "j",
+    "f",
+    "action",
+    "clicks",
+]
 
 
 def _write_csv(path: Path, cols: list[str], rows: list[dict]) -> None:
@@ -194,8 +247,9 @@ def write_tables(out: Path, results: list[dict], summary: dict | None = None) ->
     """results.csv (one row per video/object/method), per_video.csv, per_frame.csv and, with
     the summary, jf_vs_corrections.csv (method, subset, corrections, J&F)."""
     cost = CostModel.parse((summary or {}).get("cost_model"))
-    hard_min = int((summary or {}).get("challenging", {}).get("min_sam2_corrections",
-                                                              CHALLENGING_MIN))  # fmt: skip
+    hard_min = int(
+        (summary or {}).get("challenging", {}).get("min_sam2_corrections", CHALLENGING_MIN)
+    )
     rows, videos, frames = [], [], []
     for r in results:
         if r.get("status") != "ok":
@@ -207,33 +261,48 @@ def write_tables(out: Path, results: list[dict], summary: dict | None = None) ->
             objs = run["objects"]
             for o in objs:
                 ts = o["train_seconds"]
-                rows.append({
-                    **{c: o.get(c) for c in OBJ_COLS}, "video": r["video"], "method": k,
-                    "status": "ok", "error": "", "annotation_seconds": seconds(o, cost),
-                    "challenging": int(o["obj_id"] in hard) if sam2 else "",
-                    "train_seconds_mean": float(np.mean(ts)) if ts else "",
-                })  # fmt: skip
-                frames += [{"video": r["video"], "obj_id": o["obj_id"], "method": k, **f}
-                           for f in o["per_frame"]]  # fmt: skip
-            videos.append({
-                "video": r["video"], "method": k, "objects": len(objs),
-                "challenging_objects": len(hard) if sam2 else "",
-                "frames": sum(o["frames"] for o in objs),
-                **{c: sum(o[c] for o in objs) for c in COUNTS},
-                "annotation_seconds": sum(seconds(o, cost) for o in objs),
-            })  # fmt: skip
+                rows.append(
+                    {
+                        **{c: o.get(c) for c in OBJ_COLS},
+                        "video": r["video"],
+                        "method": k,
+                        "status": "ok",
+                        "error": "",
+                        "annotation_seconds": seconds(o, cost),
+                        "challenging": int(o["obj_id"] in hard) if sam2 else "",
+                        "train_seconds_mean": float(np.mean(ts)) if ts else "",
+                    }
+                )
+                frames += [
+                    {"video": r["video"], "obj_id": o["obj_id"], "method": k, **f}
+                    for f in o["per_frame"]
+                ]
+            videos.append(
+                {
+                    "video": r["video"],
+                    "method": k,
+                    "objects": len(objs),
+                    "challenging_objects": len(hard) if sam2 else "",
+                    "frames": sum(o["frames"] for o in objs),
+                    **{c: sum(o[c] for o in objs) for c in COUNTS},
+                    "annotation_seconds": sum(seconds(o, cost) for o in objs),
+                }
+            )
     _write_csv(out / "results.csv", OBJ_COLS, rows)
     _write_csv(out / "per_video.csv", VIDEO_COLS, videos)
     _write_csv(out / "per_frame.csv", FRAME_COLS, frames)
     if summary is not None:
         curve = []
-        for subset, ms in (("all", summary["methods"]),
-                           ("challenging", summary["challenging"]["methods"])):  # fmt: skip
+        for subset, ms in (
+            ("all", summary["methods"]),
+            ("challenging", summary["challenging"]["methods"]),
+        ):
             for k, m in ms.items():
-                curve += [{"method": k, "subset": subset, "corrections": b, "jf": v}
-                          for b, v in enumerate(m.get("jf_vs_corrections") or [])]  # fmt: skip
-        _write_csv(out / "jf_vs_corrections.csv", ["method", "subset", "corrections", "jf"],
-                   curve)  # fmt: skip
+                curve += [
+                    {"method": k, "subset": subset, "corrections": b, "jf": v}
+                    for b, v in enumerate(m.get("jf_vs_corrections") or [])
+                ]
+        _write_csv(out / "jf_vs_corrections.csv", ["method", "subset", "corrections", "jf"], curve)
 
 
 def _fmt(x, digits=3) -> str:
@@ -274,19 +343,25 @@ def markdown(summary: dict) -> str:
     rq = summary.get("review_queue")
     if rq:
         rc = rq["recall"]
-        lines += ["", f"### Review queue: recall of failing frames (IoU < threshold) in the top "
-                  f"{_fmt(100 * (rq['k_frac'] or 0), 0)} % of tracked frames "
-                  f"({rq['failing']} failing of {rq['frames']})", "",
-                  "| review queue | SAM2 predicted IoU alone | frames in order | perfect |",
-                  "|---:|---:|---:|---:|",
-                  f"| {_fmt(rc['queue'])} | {_fmt(rc['sam_iou'])} | {_fmt(rc['in_order'])} | "
-                  f"{_fmt(rc['best'])} |"]  # fmt: skip
+        lines += [
+            "",
+            f"### Review queue: recall of failing frames (IoU < threshold) in the top "
+            f"{_fmt(100 * (rq['k_frac'] or 0), 0)} % of tracked frames "
+            f"({rq['failing']} failing of {rq['frames']})",
+            "",
+            "| review queue | SAM2 predicted IoU alone | frames in order | perfect |",
+            "|---:|---:|---:|---:|",
+            f"| {_fmt(rc['queue'])} | {_fmt(rc['sam_iou'])} | {_fmt(rc['in_order'])} | "
+            f"{_fmt(rc['best'])} |",
+        ]
     lines += ["", "Training seconds per correction (wall clock):", ""]
     for k, t in summary.get("timing", {}).items():
         s = t["train_seconds_per_correction"]
         if s.get("count"):
-            lines.append(f"- {k}: n={s['count']}, mean {s['mean']:.2f} s, median "
-                         f"{s['median']:.2f} s, p90 {s['p90']:.2f} s")  # fmt: skip
+            lines.append(
+                f"- {k}: n={s['count']}, mean {s['mean']:.2f} s, median "
+                f"{s['median']:.2f} s, p90 {s['p90']:.2f} s"
+            )
     if summary["errors"]:
         lines += ["", "## Errors", ""] + [f"- **{v}**: {e}" for v, e in summary["errors"].items()]
     return "\n".join(lines) + "\n"
@@ -300,39 +375,60 @@ def _paper_sections(summary: dict) -> list[str]:
     """The paper-style tables: per video/object, challenging subset, J&F vs corrections,
     annotation time."""
     ms = summary["methods"]
-    out = ["", "## Corrections (paper style)", "",
-           "| method | per video | per object | reduction % | annotation time (s) | time "
-           "reduction % |", "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    out = [
+        "",
+        "## Corrections (paper style)",
+        "",
+        "| method | per video | per object | reduction % | annotation time (s) | time "
+        "reduction % |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for k, m in ms.items():
-        out.append(f"| {k} | {_fmt(m['corrections_per_video'], 2)} | "
-                   f"{_fmt(m['corrections_per_object'], 2)} | {_pct(m.get('reduction_pct'))} | "
-                   f"{_fmt(m['annotation_seconds'], 1)} | "
-                   f"{_pct(m.get('time_reduction_pct'))} |")  # fmt: skip
+        out.append(
+            f"| {k} | {_fmt(m['corrections_per_video'], 2)} | "
+            f"{_fmt(m['corrections_per_object'], 2)} | {_pct(m.get('reduction_pct'))} | "
+            f"{_fmt(m['annotation_seconds'], 1)} | "
+            f"{_pct(m.get('time_reduction_pct'))} |"
+        )
     h = summary.get("challenging") or {}
-    out += ["", f"### Challenging subset: objects needing ≥ {h.get('min_sam2_corrections')} "
-            f"corrections with SAM2 alone ({h.get('objects', 0)} objects)", ""]  # fmt: skip
+    out += [
+        "",
+        f"### Challenging subset: objects needing ≥ {h.get('min_sam2_corrections')} "
+        f"corrections with SAM2 alone ({h.get('objects', 0)} objects)",
+        "",
+    ]
     if not h.get("available"):
         out.append("(needs the sam2 method in --methods)")
     elif not h.get("objects"):
         out.append("No object is that hard in this run.")
     else:
-        out += ["| method | per object | reduction % | annotation time (s) |",
-                "|---|---:|---:|---:|"]  # fmt: skip
+        out += [
+            "| method | per object | reduction % | annotation time (s) |",
+            "|---|---:|---:|---:|",
+        ]
         for k, m in h["methods"].items():
             out.append(
                 f"| {k} | {_fmt(m['corrections_per_object'], 2)} | "
                 f"{_pct(m.get('reduction_pct'))} | {_fmt(m['annotation_seconds'], 1)} |"
             )
-    out += ["", "### J&F vs corrections per object", "",
-            "| method | " + " | ".join(str(b) for b in range(JF_BUDGETS + 1)) + " |",
-            "|---|" + "---:|" * (JF_BUDGETS + 1)]  # fmt: skip
+    out += [
+        "",
+        "### J&F vs corrections per object",
+        "",
+        "| method | " + " | ".join(str(b) for b in range(JF_BUDGETS + 1)) + " |",
+        "|---|" + "---:|" * (JF_BUDGETS + 1),
+    ]
     for k, m in ms.items():
-        out.append(f"| {k} | " + " | ".join(_fmt(v) for v in m.get("jf_vs_corrections") or [])
-                   + " |")  # fmt: skip
+        out.append(
+            f"| {k} | " + " | ".join(_fmt(v) for v in m.get("jf_vs_corrections") or []) + " |"
+        )
     c = summary.get("cost_model", {})
-    out += ["", "Annotation time = " + " + ".join(f"{v:g} s × {k}" for k, v in c.items())
-            + " (assumed costs; set them with --cost KEY=SECONDS, see evaluation/cost.py).",
-            ]  # fmt: skip
+    out += [
+        "",
+        "Annotation time = "
+        + " + ".join(f"{v:g} s × {k}" for k, v in c.items())
+        + " (assumed costs; set them with --cost KEY=SECONDS, see evaluation/cost.py).",
+    ]
     return out
 
 
@@ -362,8 +458,12 @@ def figures(out: Path, results: list[dict], summary: dict) -> list[Path]:
     for i, k in enumerate(keys):
         vals = [sum(o["corrections"] for o in r["runs"].get(k, {}).get("objects", [])) for r in ok]
         ax.bar(np.arange(len(ok)) + i * width, vals, width, label=k)
-    ax.set_xticks(np.arange(len(ok)) + width * (len(keys) - 1) / 2, [r["video"] for r in ok],
-                  rotation=30, ha="right")  # fmt: skip
+    ax.set_xticks(
+        np.arange(len(ok)) + width * (len(keys) - 1) / 2,
+        [r["video"] for r in ok],
+        rotation=30,
+        ha="right",
+    )
     ax.set_ylabel("corrections")
     ax.set_title("Corrections per video")
     ax.legend()
@@ -374,8 +474,12 @@ def figures(out: Path, results: list[dict], summary: dict) -> list[Path]:
         for k in keys:
             for o in r["runs"].get(k, {}).get("objects", []):
                 pf = o["per_frame"]
-                ax.plot([p["frame"] for p in pf], [p["j_before"] for p in pf], marker=".",
-                        label=f"{k} obj {o['obj_id']}")  # fmt: skip
+                ax.plot(
+                    [p["frame"] for p in pf],
+                    [p["j_before"] for p in pf],
+                    marker=".",
+                    label=f"{k} obj {o['obj_id']}",
+                )
         ax.axhline(summary.get("config", {}).get("threshold", 0.5), color="grey", ls=":")
         ax.set_ylim(0, 1.02)
         ax.set_title(f"{r['video']}: IoU as tracked (before the user acts)")

@@ -21,9 +21,16 @@ from ..review import Weights, rank_by_sam_iou, rank_in_order, review_queue
 RANKINGS = ("queue", "sam_iou", "in_order", "best")
 
 
-def measure_review(predictor, video, gt_masks: Mapping[int, np.ndarray], *, start: int = 0,
-                   k_frac: float = 0.1, threshold: float = 0.5,
-                   weights: Weights | None = None) -> dict:  # fmt: skip
+def measure_review(
+    predictor,
+    video,
+    gt_masks: Mapping[int, np.ndarray],
+    *,
+    start: int = 0,
+    k_frac: float = 0.1,
+    threshold: float = 0.5,
+    weights: Weights | None = None,
+) -> dict:
     """Counts for one object: ``frames``, ``failing``, ``k`` and ``found`` per ranking."""
     from ..session import Session
 
@@ -39,11 +46,10 @@ def measure_review(predictor, video, gt_masks: Mapping[int, np.ndarray], *, star
         failing = {t for t in judged if mask_iou(s.mask(t, obj), gt_masks[t]) < threshold}
         k = max(1, round(k_frac * len(judged)))
         orders = {
-            "queue": [it.frame for it in review_queue(s, obj, weights=weights)
-                      if it.frame in keep],
+            "queue": [it.frame for it in review_queue(s, obj, weights=weights) if it.frame in keep],
             "sam_iou": [t for t in rank_by_sam_iou(states) if t in keep],
             "in_order": [t for t in rank_in_order(states) if t in keep],
-        }  # fmt: skip
+        }
     finally:
         s.close()
     found = {name: len(set(o[:k]) & failing) for name, o in orders.items()}

@@ -41,8 +41,19 @@ def run_keys(methods, judge: str) -> list[tuple[str, str, str | None]]:
 
 def config_key(spec: dict) -> str:
     """Fingerprint of everything that changes a video's numbers (resume only reuses matches)."""
-    keep = {k: spec[k] for k in ("model", "methods", "threshold", "judge", "accept_score",
-                                 "seed", "max_frames", "lit_config")}  # fmt: skip
+    keep = {
+        k: spec[k]
+        for k in (
+            "model",
+            "methods",
+            "threshold",
+            "judge",
+            "accept_score",
+            "seed",
+            "max_frames",
+            "lit_config",
+        )
+    }
     if spec.get("review"):  # only when asked, so older result folders keep their key
         keep["review"] = spec["review"]
     return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
@@ -54,16 +65,24 @@ def get_predictor(model: dict, seed: int):
 
     from ..build_sam import load_predictor
 
-    key = (model.get("checkpoint"), model.get("config"), model.get("image_size"),
-           model.get("device", "cpu"), seed)  # fmt: skip
+    key = (
+        model.get("checkpoint"),
+        model.get("config"),
+        model.get("image_size"),
+        model.get("device", "cpu"),
+        seed,
+    )
     if key not in _PREDICTORS:
         torch.manual_seed(seed)
         ckpt = model.get("checkpoint") or "random"
         _PREDICTORS.clear()
         _PREDICTORS[key] = load_predictor(
-            None if ckpt == "random" else ckpt, config=model.get("config"),
-            image_size=model.get("image_size"), device=model.get("device", "cpu"), quiet=True,
-        )  # fmt: skip
+            None if ckpt == "random" else ckpt,
+            config=model.get("config"),
+            image_size=model.get("image_size"),
+            device=model.get("device", "cpu"),
+            quiet=True,
+        )
     return _PREDICTORS[key]
 
 
@@ -93,8 +112,17 @@ def _judge_view(pred: np.ndarray, void: np.ndarray | None, g: np.ndarray) -> np.
     return pred if void is None else np.where(void, g, pred)
 
 
-def _run_object(predictor, video, gt: GroundTruth, obj: int, method: str, judge: str | None,
-                spec: dict, cancel: threading.Event | None, bar) -> dict:  # fmt: skip
+def _run_object(
+    predictor,
+    video,
+    gt: GroundTruth,
+    obj: int,
+    method: str,
+    judge: str | None,
+    spec: dict,
+    cancel: threading.Event | None,
+    bar,
+) -> dict:
     """One object from its first annotated frame to its end; only annotated frames are judged
     (and corrected), the frames between them are tracked as the user would see them."""
     from ..engine.experts import LitConfig
@@ -108,10 +136,23 @@ def _run_object(predictor, video, gt: GroundTruth, obj: int, method: str, judge:
     start = gt.starts[obj]
     judged = set(gt.judged(obj))
     rec: dict[str, Any] = dict(
-        obj_id=obj, method=method, judge=judge, start=start, corrections=0,
-        click_corrections=0, mask_corrections=0, clicks=0, accepts=0, auto_accepts=0,
-        bad_accepts=0, reviews=0, train_seconds=[], new_experts=0, events=[], per_frame=[],
-    )  # fmt: skip
+        obj_id=obj,
+        method=method,
+        judge=judge,
+        start=start,
+        corrections=0,
+        click_corrections=0,
+        mask_corrections=0,
+        clicks=0,
+        accepts=0,
+        auto_accepts=0,
+        bad_accepts=0,
+        reviews=0,
+        train_seconds=[],
+        new_experts=0,
+        events=[],
+        per_frame=[],
+    )
     t0 = time.perf_counter()
     # batch runs keep no autosave journal
     s = Session(predictor, video, lit=lit, lit_config=cfg, undo_depth=2, autosave=False)
@@ -138,10 +179,17 @@ def _run_object(predictor, video, gt: GroundTruth, obj: int, method: str, judge:
                 gen = None
                 action, nclicks = _fix_frame(s, t, obj, pred, g, thr, lit, judge, spec, rec)
             final = _judge_view(s.mask(t, obj), void, g)
-            rec["per_frame"].append(dict(
-                frame=t, j_before=j_b, f_before=f_b, j=mask_iou(final, g),
-                f=boundary_f(final, g), action=action, clicks=nclicks,
-            ))  # fmt: skip
+            rec["per_frame"].append(
+                dict(
+                    frame=t,
+                    j_before=j_b,
+                    f_before=f_b,
+                    j=mask_iou(final, g),
+                    f=boundary_f(final, g),
+                    action=action,
+                    clicks=nclicks,
+                )
+            )
             if bar is not None:
                 bar.update(1)
         if gen is not None:
@@ -168,8 +216,9 @@ def _fix_frame(s, t, obj, pred, g, thr, lit, judge, spec, rec) -> tuple[str, int
             if ious[best] > thr:
                 s.accept(t, obj, best + 1)
                 rec["accepts"] += 1
-                rec["events"].append(dict(frame=t, action="accept", expert=cands[best].expert,
-                                          iou=ious[best]))  # fmt: skip
+                rec["events"].append(
+                    dict(frame=t, action="accept", expert=cands[best].expert, iou=ious[best])
+                )
                 return "accept", 0
         else:
             conf = [model_confidence(c.score, c.obj_score) for c in cands]
@@ -179,15 +228,23 @@ def _fix_frame(s, t, obj, pred, g, thr, lit, judge, spec, rec) -> tuple[str, int
                 rec["accepts"] += 1
                 rec["auto_accepts"] += 1
                 rec["bad_accepts"] += int(ious[top] <= thr)
-                rec["events"].append(dict(frame=t, action="auto_accept", expert=cands[top].expert,
-                                          iou=ious[top], confidence=conf[top]))  # fmt: skip
+                rec["events"].append(
+                    dict(
+                        frame=t,
+                        action="auto_accept",
+                        expert=cands[top].expert,
+                        iou=ious[top],
+                        confidence=conf[top],
+                    )
+                )
                 return "auto_accept", 0
             rec["reviews"] += 1  # the user looks at the proposals
             if ious[best] > thr:
                 s.accept(t, obj, best + 1)
                 rec["accepts"] += 1
-                rec["events"].append(dict(frame=t, action="review_accept",
-                                          expert=cands[best].expert, iou=ious[best]))  # fmt: skip
+                rec["events"].append(
+                    dict(frame=t, action="review_accept", expert=cands[best].expert, iou=ious[best])
+                )
                 return "review_accept", 0
     return _correct(s, t, obj, pred, g, thr, lit, rec, cands)
 
@@ -220,9 +277,14 @@ def _correct(s, t, obj, pred, g, thr, lit, rec, cands) -> tuple[str, int]:
     rec["corrections"] += 1
     rec["clicks"] += clicks
     rec[f"{kind}_corrections"] += 1
-    ev = dict(frame=t, action=kind, clicks=clicks, iou_after=mask_iou(target, g),
-              best_expert_iou=max((mask_iou(c.mask, target) for c in cands), default=None),
-              experts_before=len(cands))  # fmt: skip
+    ev = dict(
+        frame=t,
+        action=kind,
+        clicks=clicks,
+        iou_after=mask_iou(target, g),
+        best_expert_iou=max((mask_iou(c.mask, target) for c in cands), default=None),
+        experts_before=len(cands),
+    )
     if res is not None and res.trained:
         rec["train_seconds"].append(res.train_seconds)
         rec["new_experts"] += int(res.new_expert)
@@ -247,8 +309,14 @@ def _review(predictor, video, gt: GroundTruth, spec: dict) -> list[dict]:
         s, e = gt.starts[obj], gt.ends[obj]
         masks = {t: gt.mask(t, obj) for t in gt.annotated if s <= t <= e}
         _seed(spec["seed"])
-        r = measure_review(predictor, video, masks, start=s, k_frac=float(spec["review"]),
-                           threshold=float(spec["threshold"]))  # fmt: skip
+        r = measure_review(
+            predictor,
+            video,
+            masks,
+            start=s,
+            k_frac=float(spec["review"]),
+            threshold=float(spec["threshold"]),
+        )
         rows.append({"obj_id": obj, **r})
     return rows
 
@@ -267,22 +335,36 @@ def run_video(spec: dict, cancel: threading.Event | None = None) -> dict:
         gt = load_ground_truth(vs, spec.get("max_frames"))
         predictor = get_predictor(spec["model"], spec["seed"])
         video = _video_input(gt)
-        out.update(frames=gt.num_frames, annotated=len(gt.annotated), height=gt.height,
-                   width=gt.width, objects=gt.objects, layout=vs.layout)  # fmt: skip
+        out.update(
+            frames=gt.num_frames,
+            annotated=len(gt.annotated),
+            height=gt.height,
+            width=gt.width,
+            objects=gt.objects,
+            layout=vs.layout,
+        )
         keys = run_keys(spec["methods"], spec["judge"])
         bar = None
         if spec.get("progress"):
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(keys) * sum(len(gt.judged(o)) for o in gt.objects),
-                       desc=vs.name, unit="frame", leave=False)  # fmt: skip
+            bar = tqdm(
+                total=len(keys) * sum(len(gt.judged(o)) for o in gt.objects),
+                desc=vs.name,
+                unit="frame",
+                leave=False,
+            )
         try:
             runs = {}
             for key, method, judge in keys:
-                runs[key] = {"method": method, "judge": judge, "objects": [
-                    _run_object(predictor, video, gt, obj, method, judge, spec, cancel, bar)
-                    for obj in gt.objects
-                ]}  # fmt: skip
+                runs[key] = {
+                    "method": method,
+                    "judge": judge,
+                    "objects": [
+                        _run_object(predictor, video, gt, obj, method, judge, spec, cancel, bar)
+                        for obj in gt.objects
+                    ],
+                }
         finally:
             if bar is not None:
                 bar.close()
@@ -294,7 +376,10 @@ def run_video(spec: dict, cancel: threading.Event | None = None) -> dict:
     except LitLoraError as e:
         out.update(status="error", error=str(e))
     except Exception as e:  # an unexpected failure is recorded with its traceback
-        out.update(status="error", error=f"video {vs.name}: {type(e).__name__}: {e}",
-                   traceback=traceback.format_exc())  # fmt: skip
+        out.update(
+            status="error",
+            error=f"video {vs.name}: {type(e).__name__}: {e}",
+            traceback=traceback.format_exc(),
+        )
     out["seconds"] = time.perf_counter() - t0
     return out

@@ -244,8 +244,9 @@ def run_batch(
                 t, False, cur_f, cur_p, sizes, None, g.float(), out, t_len, False, None
             )
             _, hi_multi, ious, lo, hi, obj_ptr, obj_logit = sam
-        n_clicks = n_first if cond and use_click else (fix.clicks if fix and fix.kind == "click"
-                                                       else 0)  # fmt: skip
+        n_clicks = (
+            n_first if cond and use_click else (fix.clicks if fix and fix.kind == "click" else 0)
+        )
         for _ in range(n_clicks):  # clicks refine the memory-conditioned prediction
             pts, lbl = get_next_point(g, hi > 0, "uniform")
             points = concat_points(points, pts, lbl)
@@ -288,13 +289,16 @@ def quick_eval(model, device, n: int = 64, frames: int = 8, size: int = 128) -> 
         batch = imgs[i : i + 16], gt[i : i + 16]
         g = gt[i : i + 16]
         with _autocast(device):  # p_click 0: track from the first mask; 1: one first click
-            _, pred, _ = run_batch(model, *batch, np.random.default_rng(0), train=False,
-                                   p_click=0.0)  # fmt: skip
-            _, _, ciou = run_batch(model, *batch, np.random.default_rng(0), train=False,
-                                   p_click=1.0)  # fmt: skip
+            _, pred, _ = run_batch(
+                model, *batch, np.random.default_rng(0), train=False, p_click=0.0
+            )
+            _, _, ciou = run_batch(
+                model, *batch, np.random.default_rng(0), train=False, p_click=1.0
+            )
             if fix:
-                _, fixed, _ = run_batch(model, *batch, np.random.default_rng(0), train=False,
-                                        p_click=0.0, fixes=fix)  # fmt: skip
+                _, fixed, _ = run_batch(
+                    model, *batch, np.random.default_rng(0), train=False, p_click=0.0, fixes=fix
+                )
         j.append(_iou(pred[:, 1:].reshape(-1, size, size), g[:, 1:].reshape(-1, size, size)))
         c.append(ciou)
         if fix:
@@ -421,8 +425,14 @@ def train(args) -> None:
         textures = load_textures(args.textures)
         if textures:
             print(f"natural textures: {len(textures)} images")
-    ds = ClipDataset(args.frames, args.size, args.steps * args.batch, mix_end=args.mix_end,
-                     mix_ramp=args.mix_ramp, textures=textures)  # fmt: skip
+    ds = ClipDataset(
+        args.frames,
+        args.size,
+        args.steps * args.batch,
+        mix_end=args.mix_end,
+        mix_ramp=args.mix_ramp,
+        textures=textures,
+    )
     start_step = step
     loader = DataLoader(
         ds,
@@ -452,8 +462,9 @@ def train(args) -> None:
         torch.manual_seed(args.seed * 1_000_003 + step)
         rng = np.random.default_rng([args.seed, step])
         with _autocast(dev, not args.no_amp):
-            loss, _, _ = run_batch(model, imgs, gt, rng, p_click=args.p_click,
-                                   p_correct=args.p_correct)  # fmt: skip
+            loss, _, _ = run_batch(
+                model, imgs, gt, rng, p_click=args.p_click, p_correct=args.p_correct
+            )
         if not torch.isfinite(loss):
             print(f"step {step}: non-finite loss, batch skipped")
             opt.zero_grad(set_to_none=True)

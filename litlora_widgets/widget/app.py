@@ -85,10 +85,15 @@ class LitLoraApp(anywidget.AnyWidget):
     def __init__(self, session, **kwargs: Any):
         s = session
         super().__init__(
-            num_frames=s.num_frames, video_width=s.width, video_height=s.height,
-            video_name=s.video_name, model_name=s.model_name,
-            random_weights=bool(s.random_weights), lit=s.lit_enabled, **kwargs,
-        )  # fmt: skip
+            num_frames=s.num_frames,
+            video_width=s.width,
+            video_height=s.height,
+            video_name=s.video_name,
+            model_name=s.model_name,
+            random_weights=bool(s.random_weights),
+            lit=s.lit_enabled,
+            **kwargs,
+        )
         self.session = s
         self._ctl = Controller(self, s)
         self.on_msg(self._on_msg)
@@ -161,16 +166,24 @@ class LitLoraApp(anywidget.AnyWidget):
             self._ctl.show_frame(frame, static_frame=jpeg, static_frame_index=frame)
             try:
                 # drop_defaults=False: _esm, _css and _view_name are "defaults" the page needs
-                embed_minimal_html(path, views=[self], title=title or self.video_name,
-                                   drop_defaults=False)  # fmt: skip
+                embed_minimal_html(
+                    path, views=[self], title=title or self.video_name, drop_defaults=False
+                )
             finally:
                 self._ctl.set_traits(static_frame=b"", static_frame_index=-1)
         return path
 
 
-def annotate(video=None, predictor=None, *, reference=None, lit: bool = True,
-             export_dir: str | Path = "litlora_exports", resume: bool = False,
-             **session_kw: Any) -> LitLoraApp:  # fmt: skip
+def annotate(
+    video=None,
+    predictor=None,
+    *,
+    reference=None,
+    lit: bool = True,
+    export_dir: str | Path = "litlora_exports",
+    resume: bool = False,
+    **session_kw: Any,
+) -> LitLoraApp:
     """Open ``video`` in the widget (a folder, mp4, (T,H,W,3) array, list of images).
 
     ``video=None`` opens the package's synthetic demo clip with its ground truth as the IoU

@@ -63,8 +63,9 @@ class Controller:
         self.timings: dict[str, float] = {}  # last click: engine vs total seconds (benchmarks)
 
     # ---- entry point (kernel main thread) ----------------------------------------------
-    def handle(self, content: dict | E.Event, buffers: list | None = None, *,
-               from_ui: bool = False) -> None:  # fmt: skip
+    def handle(
+        self, content: dict | E.Event, buffers: list | None = None, *, from_ui: bool = False
+    ) -> None:
         """Apply one event: navigation at once, anything else on the worker (or refused)."""
         try:
             ev = E.parse(content)
@@ -123,8 +124,9 @@ class Controller:
         """Cancel the running task at its next frame/epoch and drop queued long tasks."""
         self.cancel.set()
         self.s.cancel()
-        self.worker.drop_pending(keep=lambda label: not E.EVENTS[label].long
-                                 if label in E.EVENTS else True)  # fmt: skip
+        self.worker.drop_pending(
+            keep=lambda label: not E.EVENTS[label].long if label in E.EVENTS else True
+        )
         with self.publish_lock:
             # only while the task has not published its end yet: "stopping…" must never
             # overwrite "propagating forward: stopped after 12 frames" (a race seen under load)
@@ -188,8 +190,12 @@ class Controller:
             {"id": o.obj_id, "name": o.name, "color": [int(c) for c in o.color]}
             for o in s.objects.values()
         ]
-        values: dict[str, Any] = {"objects": objects, "can_undo": s.can_undo,
-                                  "can_redo": s.can_redo, **extra}  # fmt: skip
+        values: dict[str, Any] = {
+            "objects": objects,
+            "can_undo": s.can_undo,
+            "can_redo": s.can_redo,
+            **extra,
+        }
         ids = [o["id"] for o in objects]
         if self.app.selected not in ids:
             values["selected"] = ids[-1] if ids else 0
@@ -209,8 +215,13 @@ class Controller:
     def _on_error(self, label: str, exc: BaseException) -> None:
         log.error("litlora widget: %s failed", label, exc_info=exc)
         what = E.EVENTS[label].what if label in E.EVENTS and E.EVENTS[label].what else label
-        self.set_traits(error=f"{what}: {describe(exc)}", error_detail=format_traceback(exc),
-                        busy="", progress={}, training={})  # fmt: skip
+        self.set_traits(
+            error=f"{what}: {describe(exc)}",
+            error_detail=format_traceback(exc),
+            busy="",
+            progress={},
+            training={},
+        )
 
     # ---- helpers (worker thread) ---------------------------------------------------------
     def target_object(self, obj_id: int | None, create: bool = True) -> int:
@@ -252,9 +263,14 @@ class Controller:
                 self.set_traits(
                     curves=curves,
                     progress={"done": int(epoch), "total": total, "label": "epochs"},
-                    training={"active": True, "epoch": int(epoch), "max_epochs": total,
-                              "seconds_left": finite(per * (total - epoch)),
-                              "loss": finite(loss), "iou": finite(iou)},
-                )  # fmt: skip
+                    training={
+                        "active": True,
+                        "epoch": int(epoch),
+                        "max_epochs": total,
+                        "seconds_left": finite(per * (total - epoch)),
+                        "loss": finite(loss),
+                        "iou": finite(iou),
+                    },
+                )
 
         return cb

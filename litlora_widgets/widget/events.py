@@ -198,10 +198,29 @@ class ListAdapters(Event):
 
 EVENTS: dict[str, type[Event]] = {
     cls.type: cls
-    for cls in (Frames, Seek, Stop, ClearError, Click, Box, Mask, Propagate, Step, Candidates,
-                Accept, Reject, Undo, Redo, AddObject, Rename, RemoveObject, Lit, Export,
-                ListAdapters)
-}  # fmt: skip
+    for cls in (
+        Frames,
+        Seek,
+        Stop,
+        ClearError,
+        Click,
+        Box,
+        Mask,
+        Propagate,
+        Step,
+        Candidates,
+        Accept,
+        Reject,
+        Undo,
+        Redo,
+        AddObject,
+        Rename,
+        RemoveObject,
+        Lit,
+        Export,
+        ListAdapters,
+    )
+}
 #: sent by the front end (``mask`` comes only from Python)
 WIRE_EVENTS = sorted(set(EVENTS) - {"mask"})
 

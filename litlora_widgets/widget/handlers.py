@@ -58,10 +58,8 @@ def click(c: Controller, ev: E.Click) -> None:
         t_engine = time.perf_counter() - t0
         what = "include" if ev.label else "exclude"
         key = "" if ev.frame in was or not was else " (a new keyframe: SAM2 never tracked it)"
-        c.refresh(status=f"{what} point on frame {ev.frame}{key}", candidates=[],
-                  curves=False)  # fmt: skip
-        c.worker.submit("curves", lambda: c.set_traits(curves=c.curves(),
-                                                       timeline=timeline_of(s)))  # fmt: skip
+        c.refresh(status=f"{what} point on frame {ev.frame}{key}", candidates=[], curves=False)
+        c.worker.submit("curves", lambda: c.set_traits(curves=c.curves(), timeline=timeline_of(s)))
     c.timings = {"engine": t_engine, "total": time.perf_counter() - t0}
 
 
@@ -70,16 +68,22 @@ def _correct(c: Controller, frame: int, obj: int, what: str, **correction) -> fl
     with Stop; returns the engine's seconds."""
     c.cancel.clear()
     total = _max_epochs(c, obj)
-    c.busy("training", training={"active": True, "epoch": 0, "max_epochs": total},
-           progress={"done": 0, "total": total, "label": "epochs"}, candidates=[])  # fmt: skip
+    c.busy(
+        "training",
+        training={"active": True, "epoch": 0, "max_epochs": total},
+        progress={"done": 0, "total": total, "label": "epochs"},
+        candidates=[],
+    )
     t0 = time.perf_counter()
     r = c.s.correct(frame, obj, progress=c.train_progress(total), **correction)
     t_engine = time.perf_counter() - t0
     if c.cancel.is_set() and not r.trained:
         status = f"{what} on frame {frame}: training cancelled (the correction is kept)"
     elif r.trained and getattr(r, "improved", True):
-        status = (f"{what} on frame {frame}: expert {r.expert} trained in "
-                  f"{r.train_seconds:.1f} s (IoU {r.train_iou:.2f})")  # fmt: skip
+        status = (
+            f"{what} on frame {frame}: expert {r.expert} trained in "
+            f"{r.train_seconds:.1f} s (IoU {r.train_iou:.2f})"
+        )
     elif r.trained:
         status = f"{what} on frame {frame}: training did not improve the expert (not kept)"
     else:
@@ -134,8 +138,7 @@ def propagate(c: Controller, ev: E.Propagate | E.Step, max_frames: int | None = 
     c._following = True
     show, curves = Throttle(0.1), Throttle(0.75)
     done, last = 0, None
-    gen = s.propagate(start_frame=start, direction=direction, max_frames=max_frames,
-                      progress=False)  # fmt: skip
+    gen = s.propagate(start_frame=start, direction=direction, max_frames=max_frames, progress=False)
     try:
         for frame, _masks in gen:
             done, last = done + 1, frame
@@ -189,17 +192,24 @@ def candidates(c: Controller, ev: E.Candidates) -> None:
     for i, k in enumerate(cands):
         area = int(k.mask.sum())
         score = finite(k.obj_score)
-        items.append({
-            "index": i, "score": finite(k.score), "obj_score": score, "expert": k.expert,
-            "area": area, "bbox": _bbox(k.mask),
-            "absent": area == 0 or (score is not None and score < 0),
-            "rle": encode_label_map(k.mask.astype(np.uint8)),
-        })  # fmt: skip
+        items.append(
+            {
+                "index": i,
+                "score": finite(k.score),
+                "obj_score": score,
+                "expert": k.expert,
+                "area": area,
+                "bbox": _bbox(k.mask),
+                "absent": area == 0 or (score is not None and score < 0),
+                "rle": encode_label_map(k.mask.astype(np.uint8)),
+            }
+        )
     n = len(items)
     keys = "key 1 accepts" if n == 1 else f"keys 1–{n} accept"
     status = f"{plural(n, 'candidate')} on frame {frame}: {keys}, Esc rejects"
-    c.set_traits(candidates=items, candidates_frame=frame, candidates_obj=obj, busy="",
-                 status=status)  # fmt: skip
+    c.set_traits(
+        candidates=items, candidates_frame=frame, candidates_obj=obj, busy="", status=status
+    )
 
 
 def accept(c: Controller, ev: E.Accept) -> None:
@@ -211,8 +221,9 @@ def accept(c: Controller, ev: E.Accept) -> None:
     if not 0 <= ev.index < len(c.app.candidates):
         raise InputError(f"there is no candidate {ev.index + 1} (1–{len(c.app.candidates)})")
     c.s.accept(frame, obj, ev.index)
-    c.idle(f"accepted candidate {ev.index + 1} on frame {frame}", candidates=[],
-           candidates_frame=-1)  # fmt: skip
+    c.idle(
+        f"accepted candidate {ev.index + 1} on frame {frame}", candidates=[], candidates_frame=-1
+    )
 
 
 def reject(c: Controller, ev: E.Reject) -> None:
@@ -243,8 +254,12 @@ def undo(c: Controller, ev: E.Undo | E.Redo) -> None:
 
 def add_object(c: Controller, ev: E.AddObject) -> None:
     obj = c.s.add_object(ev.name or None)
-    c.refresh(selected=obj, status=f"added {c.s.objects[obj].name}: click to prompt it",
-              curves=False, epoch=False)  # fmt: skip
+    c.refresh(
+        selected=obj,
+        status=f"added {c.s.objects[obj].name}: click to prompt it",
+        curves=False,
+        epoch=False,
+    )
 
 
 def rename(c: Controller, ev: E.Rename) -> None:
@@ -322,9 +337,11 @@ def list_adapters(c: Controller, ev: E.ListAdapters) -> None:
     if not rows:
         raise InputError(f"no adapter files in {folder}: save adapters first")
     fit = sum(r["fits"] for r in rows)
-    c.set_traits(adapters={"folder": str(folder), "rows": rows},
-                 status=f"{plural(len(rows), 'adapter file')} in {folder}, {fit} fit this "
-                 "model: pick one to load")  # fmt: skip
+    c.set_traits(
+        adapters={"folder": str(folder), "rows": rows},
+        status=f"{plural(len(rows), 'adapter file')} in {folder}, {fit} fit this "
+        "model: pick one to load",
+    )
 
 
 def _newest(folder: Path, pattern: str) -> Path:

@@ -73,8 +73,10 @@ def describe_adapter(path: Path, session: Session, obj_id: int | None) -> dict[s
         elif shape != (cfg.rank, float(cfg.alpha), tuple(cfg.targets)):
             row["why"] = "trained with other LoRA settings (rank, alpha or targets)"
         elif bank.num_experts + row["num_experts"] > cfg.max_experts:
-            row["why"] = (f"{row['num_experts']} experts would exceed this object's limit of "
-                          f"{cfg.max_experts} ({bank.num_experts} already)")  # fmt: skip
+            row["why"] = (
+                f"{row['num_experts']} experts would exceed this object's limit of "
+                f"{cfg.max_experts} ({bank.num_experts} already)"
+            )
         else:
             row["fits"] = True
     return row

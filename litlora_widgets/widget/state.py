@@ -21,8 +21,15 @@ MARK_KINDS = {"correction": "correction", "accept": "accept", **{k: "prompt" for
 
 
 #: timeline codes, one character per frame (js/src/timeline.js draws them)
-TIMELINE_CODES = {"none": ".", "tracked": "t", "unsure": "u", "absent": "0", "prompt": "p",
-                  "correction": "c", "accept": "a"}  # fmt: skip
+TIMELINE_CODES = {
+    "none": ".",
+    "tracked": "t",
+    "unsure": "u",
+    "absent": "0",
+    "prompt": "p",
+    "correction": "c",
+    "accept": "a",
+}
 #: SAM2 is "unsure" on a tracked frame below this predicted IoU or object-score logit
 UNSURE_IOU = 0.5
 UNSURE_OBJ_SCORE = 0.0
@@ -53,8 +60,9 @@ def timeline_row(states: dict[int, FrameState], num_frames: int) -> str:
 def timeline_of(session: Session) -> dict:
     """The ``timeline`` trait: one row per object."""
     n = session.num_frames
-    rows = [{"obj_id": o, "codes": timeline_row(session.frame_states(o), n)}
-            for o in session.objects]  # fmt: skip
+    rows = [
+        {"obj_id": o, "codes": timeline_row(session.frame_states(o), n)} for o in session.objects
+    ]
     return {"rows": rows, "unsure_iou": UNSURE_IOU, "unsure_obj_score": UNSURE_OBJ_SCORE}
 
 
@@ -91,19 +99,26 @@ def curves_of(session: Session, live: dict | None = None, against: str = "your m
         iou.append({"obj_id": obj_id, "points": [p for p in pts if p[1] is not None]})
     training = [
         {
-            "expert": r.get("expert"), "new_expert": bool(r.get("new_expert")),
-            "frame": r.get("frame"), "obj_id": r.get("obj_id"),
+            "expert": r.get("expert"),
+            "new_expert": bool(r.get("new_expert")),
+            "frame": r.get("frame"),
+            "obj_id": r.get("obj_id"),
             "losses": [finite(v) for v in r.get("losses", [])],
             "ious": [finite(v) for v in r.get("ious", [])],
             "train_iou": finite(r.get("train_iou", float("nan"))),
             "seconds": finite(r.get("train_seconds", float("nan"))),
         }
         for r in session.training_log
-    ]  # fmt: skip
+    ]
     marks = [
         {"kind": MARK_KINDS[e["kind"]], "frame": e["frame"], "obj_id": e.get("obj_id")}
         for e in session.events
         if e["kind"] in MARK_KINDS and "frame" in e
     ]
-    return {"iou": iou, "iou_label": f"IoU per frame vs {against}", "training": training,
-            "live": live, "marks": marks}  # fmt: skip
+    return {
+        "iou": iou,
+        "iou_label": f"IoU per frame vs {against}",
+        "training": training,
+        "live": live,
+        "marks": marks,
+    }

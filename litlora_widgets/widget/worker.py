@@ -51,8 +51,9 @@ def adopt_parent(parent: dict | None) -> None:
 class Worker:
     """One daemon thread running tasks in submission order; errors go to ``on_error``."""
 
-    def __init__(self, on_error: Callable[[str, BaseException], None],
-                 name: str = "litlora-worker"):  # fmt: skip
+    def __init__(
+        self, on_error: Callable[[str, BaseException], None], name: str = "litlora-worker"
+    ):
         self._q: queue.Queue = queue.Queue()
         self._on_error = on_error
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -123,9 +124,13 @@ class FrameServer:
     """Encodes requested frames as JPEG on its own thread (newest request first) and sends each
     as a custom message with the bytes in a binary buffer."""
 
-    def __init__(self, get_frame: Callable[[int], np.ndarray],
-                 send: Callable[[dict, list[bytes]], None],
-                 cache: int = 64, quality: int = 85):  # fmt: skip
+    def __init__(
+        self,
+        get_frame: Callable[[int], np.ndarray],
+        send: Callable[[dict, list[bytes]], None],
+        cache: int = 64,
+        quality: int = 85,
+    ):
         self._get_frame = get_frame
         self._send = send
         self._quality = quality
