@@ -207,13 +207,10 @@ class Journal:
                     f"{workdir} already holds a session journal with recorded actions; resume "
                     f"it with Session.resume({str(workdir)!r}, predictor) or pass another workdir="
                 )
-            keep = path.with_name(
-                f"journal-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}.jsonl"
-            )
-            os.replace(path, keep)
+            keep = _set_aside(path)
             warnings.warn(
                 f"an earlier session of this video was kept as {keep}; "
-                "Session.resume() resumes the current one",
+                "Session.resume(workdir, predictor, journal=...) continues it",
                 stacklevel=3,
             )
         workdir.mkdir(parents=True, exist_ok=True)
@@ -338,6 +335,48 @@ def _has_actions(path: Path) -> bool:
         return bool(f.readline())
 
 
+def _set_aside(path: Path) -> Path:
+    """Rename a journal so a new one can start; the name sorts by time (never lost)."""
+    keep = path.with_name(f"journal-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}.jsonl")
+    os.replace(path, keep)
+    return keep
+
+
+def latest_journal(workdir: str | Path) -> Path | None:
+    """The most recent journal with recorded actions in ``workdir``: the current one, else the
+    newest one set aside when a new session of the same video started (None: none)."""
+    workdir = Path(workdir).expanduser()
+    current = workdir / JOURNAL
+    if current.is_file() and _has_actions(current):
+        return current
+    kept = sorted(workdir.glob("journal-*.jsonl"), reverse=True)
+    return next((p for p in kept if _has_actions(p)), None)
+
+
+def journal_summary(path: Path) -> tuple[int, float | None]:
+    """``(actions, time of the last one)`` of a journal file, for telling a user what it holds."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    last = J.decode_line(lines[-1]) if len(lines) > 1 else None
+    return max(len(lines) - 1, 0), None if last is None else last.get("time")
+
+
+def _make_current(workdir: Path, name: str) -> None:
+    """Put journal ``name`` of ``workdir`` in place to resume it; the current journal is set
+    aside when it holds actions (removed when it holds none)."""
+    chosen, current = workdir / name, workdir / JOURNAL
+    if chosen == current:
+        return
+    if not chosen.is_file():
+        raise JournalError(f"no journal {name!r} in {workdir}; latest_journal() finds the newest")
+    if current.is_file():
+        if _has_actions(current):
+            _set_aside(current)
+        else:
+            current.unlink()
+    os.replace(chosen, current)
+    fsync_dir(workdir)
+
+
 # ----------------------------------------------------------------------------- resume
 def resume(
     session_cls,
@@ -346,6 +385,7 @@ def resume(
     video: Any = None,
     *,
     truncate: bool = False,
+    journal: str | None = None,
     **session_kw: Any,
 ):
     """Rebuild a ``session_cls`` session from its folder and keep autosaving to it (called as
@@ -360,11 +400,16 @@ def resume(
     stays a non-conditioning frame; a click that now gives another mask than recorded is
     re-applied as the recorded mask). Frames that propagation tracked are known as tracked
     again; their outputs re-enter SAM2's memory on the next propagation.
+
+    ``journal``: the name of a journal set aside when a newer session of the video started
+    (see :func:`latest_journal`), to continue that one instead; the current one is kept.
     """
     from ._journal_replay import Replayer
     from .engine.experts import LitConfig
 
     workdir = Path(workdir).expanduser()
+    if journal is not None:  # one set aside when a new session started: make it current
+        _make_current(workdir, Path(journal).name)
     records, good = read_journal(workdir, truncate=truncate)
     header = records[0]
     ident = header["video"]

@@ -8,6 +8,7 @@ import json
 import struct
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -363,12 +364,23 @@ def test_annotate_resume_continues_the_autosaved_session(predictor):
     assert list(again.session.objects) == [1] and again.session.objects[1].name == "square"
     assert np.array_equal(again.session.mask(0, 1), masks[0])
     assert again.objects[0]["name"] == "square"  # the widget shows the resumed state
-    with pytest.warns(UserWarning, match="earlier session of this video was kept"):
-        fresh = annotate(frames, predictor)  # without resume: a new session, the old one kept
+    assert "earlier session" not in again.model_notice
+    again.close()
+    again.session.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no red warning over the widget: the widget says it
+        fresh = annotate(frames, predictor)  # re-running the cell: a new session
     assert fresh.session.objects == {}
-    for app in (again, fresh):
-        app.close()
-        app.session.close()
+    assert "earlier session of this video (2 actions" in fresh.model_notice
+    assert "annotate(video, resume=True)" in fresh.model_notice
+    fresh.close()
+    fresh.session.close()
+    back = annotate(frames, predictor, resume=True)  # the kept session, nothing lost
+    assert back.session.objects[1].name == "square"
+    assert np.array_equal(back.session.mask(0, 1), masks[0])
+    assert back.session.history.undo_labels == ["add object 1", "add mask on frame 0"]
+    back.close()
+    back.session.close()
 
 
 # ---- issue #12: the event protocol, busy rule, keyframes, timeline, progress ----------------

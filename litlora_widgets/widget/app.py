@@ -8,6 +8,7 @@ from ``js/``) sends the typed events of ``events.py``, which ``controller.py`` a
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -206,19 +207,25 @@ def annotate(
         reference = gt if reference is None else reference
     if predictor is None:
         predictor = default_predictor()
-    session = None
-    if resume:
-        from ..journal import JOURNAL, workdir_for
+    from ..journal import latest_journal, workdir_for
 
-        workdir = Path(session_kw.pop("workdir", None) or workdir_for(video)).expanduser()
-        if (workdir / JOURNAL).is_file():
-            session = Session.resume(workdir, predictor, video, **session_kw)
+    session, earlier = None, None
+    if session_kw.get("autosave", True):
+        workdir = Path(session_kw.get("workdir") or workdir_for(video)).expanduser()
+        earlier = latest_journal(workdir)
+    if resume and earlier is not None:
+        kw = {k: v for k, v in session_kw.items() if k != "workdir"}
+        session = Session.resume(workdir, predictor, video, journal=earlier.name, **kw)
+    kept_notice = earlier_session_notice(earlier) if earlier is not None and not resume else ""
     if session is None:
-        session = Session(predictor, video, lit=lit, **session_kw)
+        with warnings.catch_warnings():  # said in the widget instead, with what to do
+            warnings.filterwarnings("ignore", message="an earlier session of this video")
+            session = Session(predictor, video, lit=lit, **session_kw)
     if reference is not None:
         ref = np.asarray(reference) if isinstance(reference, (list, tuple)) else reference
         session.import_masks(ref, as_reference=True)
     notice = model_notice(session.model_name, demo=demo)
+    notice = "\n".join(filter(None, [kept_notice, notice]))
     app = LitLoraApp(session, export_dir=str(export_dir), model_notice=notice)
     if reference is not None:
         app._ctl.iou_against = "ground truth"
@@ -240,6 +247,25 @@ def is_demo_clip(video) -> bool:
         return False
     shape = (DEMO_CLIP["num_frames"], *DEMO_CLIP["size"], 3)
     return video.shape == shape and np.array_equal(video, demo_clip()[0])
+
+
+def earlier_session_notice(path: Path) -> str:
+    """Re-running the cell starts a new session; the earlier one is kept: say how to go on."""
+    import time
+
+    from ..journal import journal_summary
+
+    actions, last = journal_summary(path)
+    when = (
+        ""
+        if last is None
+        else f", last saved {time.strftime('%Y-%m-%d %H:%M', time.localtime(last))}"
+    )
+    return (
+        f"This is a new session. Your earlier session of this video ({actions} action"
+        f"{'' if actions == 1 else 's'}{when}) is kept: to continue it, run "
+        "annotate(video, resume=True) before annotating here."
+    )
 
 
 def model_notice(model_name: str, demo: bool) -> str:
