@@ -11,10 +11,10 @@ import threading
 import numpy as np
 import pytest
 
-from litlora_widgets._widget_private import Worker
 from litlora_widgets.engine.experts import LitConfig
 from litlora_widgets.errors import InputError
 from litlora_widgets.session import Session
+from litlora_widgets.widget.worker import Worker
 
 
 def _apply(s: Session, ev: tuple) -> None:

@@ -14,10 +14,9 @@ import numpy as np
 import pytest
 from conftest import moving_square_clip
 
-from litlora_widgets import _widget_private as W
 from litlora_widgets.errors import InputError
 from litlora_widgets.session import Session
-from litlora_widgets.widget import LitLoraApp, annotate
+from litlora_widgets.widget import LitLoraApp, annotate, handlers, state, wire, worker
 from litlora_widgets.widget import events as E
 
 
@@ -46,7 +45,7 @@ def click(app, frame, x, y, label=1, **kw):
 # ---- encoders / pure helpers ---------------------------------------------------------------
 def test_label_map_bytes_match_the_js_layout():
     lab = np.array([[0, 1], [1, 0]], np.uint8)
-    data = W.encode_label_map(lab)
+    data = wire.encode_label_map(lab)
     # same bytes as the "matches the Python encoder's byte layout" test in js/test/masks.test.js
     assert list(data) == [
         76,
@@ -83,8 +82,8 @@ def test_label_map_bytes_match_the_js_layout():
     ]
     rng = np.random.default_rng(0)
     big = (rng.random((37, 53)) > 0.7).astype(np.uint8) * rng.integers(1, 9, (37, 53), np.uint8)
-    np.testing.assert_array_equal(decode_lmr1(W.encode_label_map(big)), big)
-    assert W.encode_masks({}, 4, 4) == b""
+    np.testing.assert_array_equal(decode_lmr1(wire.encode_label_map(big)), big)
+    assert wire.encode_masks({}, 4, 4) == b""
 
 
 def test_masks_overlap_higher_id_wins():
@@ -92,7 +91,7 @@ def test_masks_overlap_higher_id_wins():
     a[:2] = True
     b = np.zeros((4, 4), bool)
     b[1:3] = True
-    lab = decode_lmr1(W.encode_masks({2: b, 1: a}, 4, 4))
+    lab = decode_lmr1(wire.encode_masks({2: b, 1: a}, 4, 4))
     assert lab[0, 0] == 1 and lab[1, 0] == 2 and lab[2, 0] == 2 and lab[3, 0] == 0
 
 
@@ -103,11 +102,11 @@ def test_prompts_follow_the_event_log():
         {"kind": "add_points", "frame": 1, "obj_id": 1, "points": [[5, 6]], "labels": [1]},
         {"kind": "add_box", "frame": 0, "obj_id": 2, "box": [0, 0, 5, 5]},
     ]
-    got = W.prompts_on_frame(ev, 0, {1: None, 2: None})
+    got = state.prompts_on_frame(ev, 0, {1: None, 2: None})
     assert [(p["kind"], p.get("label")) for p in got] == [("point", 1), ("point", 0), ("box", None)]
     ev.append({"kind": "add_box", "frame": 0, "obj_id": 1, "box": [1, 1, 2, 2]})
-    assert [p["kind"] for p in W.prompts_on_frame(ev, 0, {1: None})] == ["box"]
-    assert W.prompts_on_frame(ev, 0, {}) == []
+    assert [p["kind"] for p in state.prompts_on_frame(ev, 0, {1: None})] == ["box"]
+    assert state.prompts_on_frame(ev, 0, {}) == []
 
 
 @pytest.mark.parametrize("direction", ["forward", "backward", "both"])
@@ -118,7 +117,7 @@ def test_planned_frames(direction, start, max_frames):
     first = start if direction == "backward" else start - 1
     bwd = len(range(first, max(start - m, 0) - 1, -1))
     expect = fwd * (direction != "backward") + bwd * (direction != "forward")
-    assert W.planned_frames(start, direction, max_frames, n) == expect
+    assert handlers.planned_frames(start, direction, max_frames, n) == expect
 
 
 def test_thread_output_adopts_the_cell_parent():
@@ -133,7 +132,7 @@ def test_thread_output_adopts_the_cell_parent():
     old = sys.stdout
     sys.stdout = Stream()
     try:
-        w = W.Worker(on_error=lambda *a: None)
+        w = worker.Worker(on_error=lambda *a: None)
         w._q.put(("t", lambda: None, {"msg_id": "cell-1"}))
         assert w.join(10)
         w.close()
