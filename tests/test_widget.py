@@ -560,6 +560,32 @@ def test_adapter_library_lists_files_with_metadata_and_fit(app, tmp_path):
     assert app.session.experts(1).num_experts == 2
 
 
+def test_adapters_of_another_model_are_listed_as_not_fitting_and_say_why(app, tmp_path):
+    import torch
+
+    from litlora_widgets.build_sam import load_predictor
+    from litlora_widgets.errors import AdapterError
+    from litlora_widgets.widget.library import describe_adapter
+
+    torch.manual_seed(1)  # the same architecture with other weights: another model
+    other = load_predictor(checkpoint=None, image_size=256, device="cpu", quiet=True)
+    s = app.session
+    obj = s.add_object("square")
+    with Session(other, s.video, autosave=False) as elsewhere:
+        bank = elsewhere.new_bank()
+    bank._new_expert()
+    path = tmp_path / "other.safetensors"
+    bank.save(path, extra_metadata={"model": "sam2.1_hiera_t (other weights)"})
+    row = describe_adapter(path, s, obj)
+    assert row["fits"] is False and row["num_experts"] == 1
+    assert row["why"] == (
+        f"trained on sam2.1_hiera_t (other weights), not on this session's {s.model_name}"
+    )
+    with pytest.raises(AdapterError, match="another SAM2 model"):
+        s.load_adapters(path, obj_id=obj)
+    assert s.experts(obj).num_experts == 0  # the session goes on without them
+
+
 def test_stop_arriving_as_the_task_ends_keeps_its_outcome(app):
     # the race the stressed browser run hit: the task published "... stopped after N frames"
     # (busy "") but the worker had not yet cleared its label when Stop arrived
