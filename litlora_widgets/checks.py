@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
+from .masks import validate_mask
 
 
 def check_frame(frame: Any, num_frames: int) -> int:
@@ -131,3 +132,27 @@ def pick_object(obj_id: Any, known, trained: set[int] | None) -> int:
             else "no object has trained experts yet; correct a frame with LIT on first"
         )
     raise InputError(f"several objects qualify ({pool}); pass obj_id=")
+
+
+def check_correction(mask: Any, points: Any, labels: Any, height: int, width: int):
+    """``correct()``'s prompt: a mask (empty = "absent") or clicks, exactly one of them.
+    Returns the tracker's prompt and what the journal records of it."""
+    if (mask is None) == (points is None):
+        raise InputError("correct() needs either mask= or points= (with labels=), not both")
+    if mask is not None:
+        return {"mask": validate_mask(mask, height, width, allow_empty=True)}, {}
+    pts, labs = check_points(points, labels, height, width)
+    return {"points": pts, "labels": labs}, {"points": pts.tolist(), "labels": labs.tolist()}
+
+
+def check_candidate(index: Any, count: int, frame: int) -> int:
+    if (
+        isinstance(index, bool)
+        or not isinstance(index, (int, np.integer))
+        or not (0 <= index < count)
+    ):
+        raise InputError(
+            f"candidate index {index!r} is out of range; frame {frame} has candidates "
+            f"0..{count - 1} (0 = plain SAM2)"
+        )
+    return int(index)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +24,15 @@ from typing import Any
 import numpy as np
 
 from . import checks as C
-from .annotations import USER_KINDS, Annotations
+from .action_log import ActionLog
+from .annotations import Annotations
 from .build_sam import ModelInfo, default_lit_config, model_info
 from .engine.tracker import Tracker, frame_order
-from .errors import Cancelled, InputError, TrainingError
+from .errors import InputError
 from .history import History
+from .lit import LitLoRA
 from .masks import read_masks, validate_mask
+from .propagation import Propagations
 from .state import (
     Candidate,
     CorrectionResult,
@@ -86,7 +88,7 @@ class Session:
         self.video = VideoSource.open(video, cache_frames=cache_frames)
         self.lit_config = lit_config if lit_config is not None else default_lit_config(predictor)
         self.lit_config.validate()
-        self._lit = bool(lit)
+        self.lit = LitLoRA(predictor, self.lit_config, self.info, enabled=lit)
         self._lock = threading.RLock()
         self._cancel = threading.Event()
         images = self.video.sam2_frames(self.info.image_size)
@@ -95,13 +97,10 @@ class Session:
         self._objects: dict[int, ObjectInfo] = {}
         self._next_obj_id = 1
         self.annotations = Annotations(self.num_frames, self.height, self.width)
-        self._banks: dict[int, Any] = {}
-        self._candidates: dict[tuple[int, int], list[Candidate]] = {}
-        self._pending: tuple[Any, str, dict] | None = None  # a propagation not yet finalised
-        self._propagation = 0  # bumped to end a suspended propagate() generator
-        self.events: list[dict] = []
-        self.training_log: list[dict] = []
-        self._listeners: list[Callable[[str, dict], None]] = []
+        self._log = ActionLog()
+        self._runs = Propagations(
+            self._lock, self._cancel, self._snapshot, self.history.push, self._log.record
+        )
         self._closed = False
         self.journal = None  # litlora_widgets.journal.Journal while autosaving
         self.workdir: Path | None = None
@@ -149,7 +148,7 @@ class Session:
             name = C.check_name(name if name is not None else f"object {obj_id}")
             with self._action(f"add object {obj_id}"):
                 self._new_object(obj_id, name)
-            self._record("add_object", obj_id=obj_id, name=name)
+            self._log.record("add_object", obj_id=obj_id, name=name)
             return obj_id
 
     def _new_object(self, obj_id: int, name: str) -> None:
@@ -161,7 +160,7 @@ class Session:
             obj_id, name = self._check_obj(obj_id), C.check_name(name)
             with self._action(f"rename object {obj_id}"):
                 self._objects[obj_id] = ObjectInfo(obj_id, name, self._objects[obj_id].color)
-            self._record("rename_object", obj_id=obj_id, name=name)
+            self._log.record("rename_object", obj_id=obj_id, name=name)
 
     def remove_object(self, obj_id: int) -> None:
         """Remove an object with its masks, prompts, experts and candidates (undoable)."""
@@ -171,9 +170,8 @@ class Session:
                 self.tracker.remove_object(obj_id)
                 del self._objects[obj_id]
                 self.annotations.drop_object(obj_id)
-                self._banks = {k: v for k, v in self._banks.items() if k != obj_id}
-                self._drop_candidates(obj_id)
-            self._record("remove_object", obj_id=obj_id)
+                self.lit.remove(obj_id)
+            self._log.record("remove_object", obj_id=obj_id)
 
     # ---- prompts -------------------------------------------------------------------------
     def add_points(self, frame: int, obj_id: int, points, labels) -> np.ndarray:
@@ -210,14 +208,14 @@ class Session:
     def _prompt(self, kind: str, frame: int, obj_id: int, prompt: dict, record: dict):
         with self._action(f"{kind.replace('_', ' ')} on frame {frame}"):
             out = self._apply(frame, obj_id, prompt)
-        self._record(kind, frame=frame, obj_id=obj_id, mask=out, **record)
+        self._log.record(kind, frame=frame, obj_id=obj_id, mask=out, **record)
         return out
 
     def _apply(self, frame: int, obj_id: int, prompt: dict) -> np.ndarray:
         """Prompt SAM2 and store the result as the user's mask. Caller holds the lock."""
         out = self.tracker.prompt(frame, obj_id, **prompt)
         self.annotations.set(frame, obj_id, out, user=True)
-        self._drop_candidates(obj_id)
+        self.lit.forget_candidates(obj_id)
         return out
 
     # ---- tracking ------------------------------------------------------------------------
@@ -254,50 +252,14 @@ class Session:
                 if start_frame is None
                 else C.check_frame(start_frame, self.num_frames)
             )
-        return self._propagate(start, direction, max_frames, progress)
+            orders = frame_order(start, direction, max_frames, self.num_frames)
+            return self._runs.run(
+                start, direction, orders, self._track_all, self.tracker.preflight, progress
+            )
 
-    def _propagate(self, start, direction, max_frames, progress):
-        from tqdm.auto import tqdm
-
-        orders = frame_order(start, direction, max_frames, self.num_frames)
-        bar = tqdm(
-            total=sum(len(o) for _, o in orders),
-            desc="propagate",
-            unit="frame",
-            disable=not progress,
-            leave=False,
-        )
-        with self._lock:
-            self._finish_propagation()
-            self._cancel.clear()
-            self._propagation += 1
-            token = self._propagation
-            args = {"start": start, "direction": direction, "frames": 0, "ranges": []}
-            self._pending = (self._snapshot(), f"propagation from frame {start}", args)
-        try:
-            for reverse, order in orders:
-                for t in order:
-                    with self._lock:
-                        if self._cancel.is_set() or token != self._propagation:
-                            return
-                        if args["frames"] == 0:
-                            self.tracker.preflight()
-                        if not args["ranges"] or args["ranges"][-1][2] != reverse:
-                            args["ranges"].append([t, t, reverse])
-                        args["ranges"][-1][1] = t
-                        masks = {
-                            o: self._track_stored(t, o, reverse)
-                            for o in self.tracker.objects
-                            if o in self._objects
-                        }
-                        args["frames"] += 1
-                    bar.update(1)
-                    yield t, masks
-        finally:
-            bar.close()
-            with self._lock:
-                if token == self._propagation:
-                    self._finish_propagation()
+    def _track_all(self, frame: int, reverse: bool) -> dict[int, np.ndarray]:
+        objs = [o for o in self.tracker.objects if o in self._objects]
+        return {o: self._track_stored(frame, o, reverse) for o in objs}
 
     def _track_stored(self, frame: int, obj_id: int, reverse: bool) -> np.ndarray:
         _, mask = self.tracker.track(frame, obj_id, reverse, store=True)
@@ -307,19 +269,8 @@ class Session:
                 return np.zeros((self.height, self.width), bool)
             return mask
         self.annotations.set(frame, obj_id, mask)
-        self._drop_candidates(obj_id)
+        self.lit.forget_candidates(obj_id)
         return mask
-
-    def _finish_propagation(self) -> None:
-        """Make a running or suspended propagation its own undo step (and end it)."""
-        if self._pending is None:
-            return
-        snap, label, args = self._pending
-        self._pending = None
-        self._propagation += 1
-        if args["frames"]:
-            self.history.push(label, snap)
-            self._record("propagate", **args)
 
     def mask(self, frame: int, obj_id: int) -> np.ndarray:
         """The object's mask on ``frame``: bool (H, W) at video resolution (all False if none)."""
@@ -360,28 +311,27 @@ class Session:
     # ---- LIT-LoRA ------------------------------------------------------------------------
     @property
     def lit_enabled(self) -> bool:
-        return self._lit
+        return self.lit.enabled
 
     @lit_enabled.setter
     def lit_enabled(self, value: bool) -> None:
-        self._lit = bool(value)
-        self._record("lit", enabled=self._lit)
+        self.lit.enabled = bool(value)
+        self._log.record("lit", enabled=self.lit.enabled)
+
+    @property
+    def training_log(self) -> list[dict]:
+        """One entry per training: frame, object, expert, epochs, seconds, IoU, curves."""
+        return self.lit.training_log
 
     def experts(self, obj_id: int):
         """The object's :class:`~litlora_widgets.engine.experts.ExpertBank` (created lazily)."""
         obj_id = self._check_obj(obj_id)
         with self._lock:
-            if obj_id not in self._banks:
-                self._banks[obj_id] = self.new_bank()
-            return self._banks[obj_id]
+            return self.lit.bank(obj_id)
 
     def new_bank(self):
         """An empty expert bank for this session's model and LIT settings (not attached)."""
-        from .engine.experts import ExpertBank
-
-        return ExpertBank(
-            self.predictor.sam_mask_decoder, self.predictor.sam_prompt_encoder, self.lit_config
-        )
+        return self.lit.new_bank()
 
     def correct(
         self,
@@ -402,28 +352,20 @@ class Session:
         correction). Cancelling training keeps the correction, untrained.
         """
         frame = C.check_frame(frame, self.num_frames)
-        if (mask is None) == (points is None):
-            raise InputError("correct() needs either mask= or points= (with labels=), not both")
+        prompt, rec = C.check_correction(mask, points, labels, self.height, self.width)
         with self._lock:
             obj_id = self._check_prompted(obj_id)
-            if mask is not None:
-                prompt, rec = (
-                    {"mask": validate_mask(mask, self.height, self.width, allow_empty=True)},
-                    {},
-                )
-            else:
-                pts, labs = C.check_points(points, labels, self.height, self.width)
-                prompt = {"points": pts, "labels": labs}
-                rec = {"points": pts.tolist(), "labels": labs.tolist()}
             with self._action(f"correction on frame {frame}"):
                 self._cancel.clear()
-                inputs, out = self._assert(frame, obj_id, prompt, capture=self._lit and train)
+                inputs, out = self._assert(
+                    frame, obj_id, prompt, capture=self.lit.enabled and train
+                )
                 result = CorrectionResult(
                     mask=out, trained=False, random_weights=self.info.random_weights
                 )
                 if inputs is not None:
                     self._train(obj_id, inputs, out, result, progress)
-            self._record(
+            self._log.record(
                 "correction",
                 frame=frame,
                 obj_id=obj_id,
@@ -448,21 +390,11 @@ class Session:
         return inputs, self._apply(frame, obj_id, prompt)
 
     def _train(self, obj_id, inputs, target, result: CorrectionResult, progress) -> None:
-        bank = self.experts(obj_id)
-        try:
-            tr = bank.train_on(inputs, target, cancel=self._cancel, progress=progress)
-        except Cancelled:
-            return
-        except TrainingError as exc:
-            raise TrainingError(
-                f"{exc} The correction was not applied; correct again with a lower learning "
-                "rate (lit_config) or with LIT off (session.lit_enabled = False)."
-            ) from None
-        log = {"frame": inputs.frame, "obj_id": obj_id, **dataclasses.asdict(tr)}
-        self.training_log.append(log)
-        for name in CORRECTION_FIELDS & set(log):
-            setattr(result, name, log[name])
-        result.trained = True
+        log = self.lit.train(obj_id, inputs, target, self._cancel, progress)
+        if log is not None:
+            for name in CORRECTION_FIELDS & set(log):
+                setattr(result, name, log[name])
+            result.trained = True
 
     def candidates(self, frame: int, obj_id: int) -> list[Candidate]:
         """Plain SAM2's mask (index 0) and every LoRA expert's, on ``frame``.
@@ -475,23 +407,9 @@ class Session:
             obj_id = self._check_prompted(obj_id)
             inputs, plain = self.tracker.fresh_capture(frame, obj_id)
             stored = self.annotations.masks.get(frame, obj_id)
-            cands = [
-                Candidate(
-                    stored if stored is not None else plain,
-                    inputs.sam_iou,
-                    inputs.sam_obj_score,
-                    None,
-                )
-            ]
-            bank = self._banks.get(obj_id)
-            if bank is not None and bank.num_experts:
-                with self.info.autocast():
-                    cands += [
-                        Candidate(p.mask(self.height, self.width), p.iou, p.obj_score, p.expert)
-                        for p in bank.predict_all(inputs)
-                    ]
-            self._candidates[(frame, obj_id)] = cands
-            return cands
+            mask = stored if stored is not None else plain
+            first = Candidate(mask, inputs.sam_iou, inputs.sam_obj_score, None)
+            return self.lit.candidates(frame, obj_id, inputs, first, self.height, self.width)
 
     def accept(self, frame: int, obj_id: int, index: int) -> np.ndarray:
         """Accept candidate ``index`` of :meth:`candidates`: it enters SAM2's memory exactly
@@ -500,28 +418,20 @@ class Session:
         frame = C.check_frame(frame, self.num_frames)
         with self._lock:
             obj_id = self._check_prompted(obj_id)
-            cands = self._candidates.get((frame, obj_id)) or self.candidates(frame, obj_id)
-            if (
-                isinstance(index, bool)
-                or not isinstance(index, (int, np.integer))
-                or not (0 <= index < len(cands))
-            ):
-                raise InputError(
-                    f"candidate index {index!r} is out of range; frame {frame} has candidates "
-                    f"0..{len(cands) - 1} (0 = plain SAM2)"
-                )
-            chosen = cands[int(index)]
+            cands = self.lit.cached(frame, obj_id) or self.candidates(frame, obj_id)
+            index = C.check_candidate(index, len(cands), frame)
+            chosen = cands[index]
             with self._action(f"accept on frame {frame}"):
                 inputs, out = self._assert(
                     frame, obj_id, {"mask": chosen.mask}, capture=chosen.expert is not None
                 )
                 if inputs is not None:
-                    self._banks[obj_id].add_replay(chosen.expert, inputs, out)
-            self._record(
+                    self.lit.add_replay(obj_id, chosen.expert, inputs, out)
+            self._log.record(
                 "accept",
                 frame=frame,
                 obj_id=obj_id,
-                index=int(index),
+                index=index,
                 expert=chosen.expert,
                 mask=out,
             )
@@ -532,16 +442,13 @@ class Session:
         """Save an object's LoRA experts (safetensors + JSON metadata)."""
         with self._lock:
             obj_id = self._adapter_obj(obj_id, need_experts=True)
-            self._banks[obj_id].save(
-                Path(path),
-                extra_metadata={
-                    "video": self.video_name,
-                    "object": self._objects[obj_id].name,
-                    "model": self.info.name,
-                    "random_weights": self.info.random_weights,
-                },
-            )
-            return Path(path)
+            meta = {
+                "video": self.video_name,
+                "object": self._objects[obj_id].name,
+                "model": self.info.name,
+                "random_weights": self.info.random_weights,
+            }
+            return self.lit.save(obj_id, path, meta)
 
     def load_adapters(
         self, path: str | Path, strength: float = 1.0, obj_id: int | None = None
@@ -552,13 +459,13 @@ class Session:
         with self._lock:
             obj_id = self._adapter_obj(obj_id, need_experts=False)
             with self._action(f"load adapters into object {obj_id}"):
-                n = self.experts(obj_id).load(path, strength=strength)
-            self._record("load_adapters", obj_id=obj_id, path=str(path), strength=strength)
+                n = self.lit.load(obj_id, path, strength)
+            self._log.record("load_adapters", obj_id=obj_id, path=str(path), strength=strength)
             return n
 
     def _adapter_obj(self, obj_id: int | None, need_experts: bool) -> int:
-        trained = {o for o, b in self._banks.items() if b.num_experts}
-        return C.pick_object(obj_id, self._objects, trained if need_experts else None)
+        trained = self.lit.trained_objects() if need_experts else None
+        return C.pick_object(obj_id, self._objects, trained)
 
     # ---- reference, curves, export -------------------------------------------------------
     def set_reference(self, masks: dict[int, dict[int, np.ndarray]]) -> None:
@@ -608,18 +515,14 @@ class Session:
                     if m.any():
                         self._apply(f, o, {"mask": m})
                         count += 1
-        self._record("import_masks", count=count, created=created)
+        self._log.record("import_masks", count=count, created=created)
         return count
 
     # ---- undo / redo ---------------------------------------------------------------------
     @property
     def can_undo(self) -> bool:
         with self._lock:
-            return (
-                self._pending is not None
-                and self._pending[2]["frames"] > 0
-                or bool(self.history.undo_labels)
-            )
+            return self._runs.pending_frames > 0 or bool(self.history.undo_labels)
 
     @property
     def can_redo(self) -> bool:
@@ -628,24 +531,24 @@ class Session:
     def undo(self) -> bool:
         """Undo the last prompt, correction, accept, propagation or object change."""
         with self._lock:
-            self._finish_propagation()
+            self._runs.finish()
             label = self.history.undo()
             if label is not None:
-                self._record("undo", label=label)
+                self._log.record("undo", label=label)
             return label is not None
 
     def redo(self) -> bool:
         with self._lock:
-            self._finish_propagation()
+            self._runs.finish()
             label = self.history.redo()
             if label is not None:
-                self._record("redo", label=label)
+                self._log.record("redo", label=label)
             return label is not None
 
     @contextlib.contextmanager
     def _action(self, label: str):
         """One user action: it ends a suspended propagation first, then is one undo step."""
-        self._finish_propagation()
+        self._runs.finish()
         with self.history.undoable(label):
             yield
 
@@ -655,12 +558,12 @@ class Session:
             return SessionState(
                 dict(self._objects),
                 self._next_obj_id,
-                self._lit,
+                self.lit.enabled,
                 self.annotations.masks.snapshot(),
                 self.annotations.user.snapshot(),
                 list(self.events),
-                list(self.training_log),
-                dict(self._banks),
+                list(self.lit.training_log),
+                dict(self.lit.banks),
             )
 
     def load_state(self, st: SessionState) -> None:
@@ -668,44 +571,33 @@ class Session:
         captured feature and cached candidate becomes stale."""
         with self._lock:
             self._objects = dict(st.objects)
-            self._next_obj_id, self._lit = st.next_obj_id, st.lit
+            self._next_obj_id, self.lit.enabled = st.next_obj_id, st.lit
             self.annotations.masks.restore(st.masks)
             self.annotations.user.restore(st.user_masks)
-            self.events, self.training_log = list(st.events), list(st.training_log)
-            self._banks = dict(st.banks)
-            self._candidates.clear()
+            self._log.entries = list(st.events)
+            self.lit.install(st.banks, st.training_log)
 
     def _snapshot(self) -> _Snapshot:
         st = self.state()
-        return _Snapshot(
-            st, self.tracker.snapshot(), {o: b.snapshot() for o, b in st.banks.items()}
-        )
+        return _Snapshot(st, self.tracker.snapshot(), self.lit.snapshot_banks())
 
     def _restore(self, snap: _Snapshot) -> None:
-        for o, bank in snap.state.banks.items():
-            bank.restore(snap.bank_snaps[o])
-        self.load_state(dataclasses.replace(snap.state, lit=self._lit))  # a mode, not a step
+        self.lit.restore_banks(snap.state.banks, snap.bank_snaps)
+        self.load_state(dataclasses.replace(snap.state, lit=self.lit.enabled))  # a mode
         self.tracker.restore(snap.tracker)
 
     # ---- listeners (journal, widget) -----------------------------------------------------
+    @property
+    def events(self) -> list[dict]:
+        """The user's actions, oldest first (what the timeline and the journal read)."""
+        return self._log.entries
+
     def add_listener(self, fn: Callable[[str, dict], None]) -> None:
         """``fn(kind, payload)`` is called after every completed action."""
-        self._listeners.append(fn)
+        self._log.add_listener(fn)
 
     def remove_listener(self, fn: Callable[[str, dict], None]) -> None:
-        self._listeners = [f for f in self._listeners if f is not fn]
-
-    def _record(self, kind: str, **payload) -> None:
-        if kind in USER_KINDS:
-            self.events.append(
-                {
-                    "kind": kind,
-                    "time": time.time(),
-                    **{k: v for k, v in payload.items() if not isinstance(v, np.ndarray)},
-                }
-            )
-        for fn in list(self._listeners):
-            fn(kind, payload)
+        self._log.remove_listener(fn)
 
     # ---- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
@@ -713,12 +605,11 @@ class Session:
         with self._lock:
             if self._closed:
                 return
-            self._propagation += 1  # a suspended propagate() generator ends
-            self._pending = None
+            self._runs.abandon()  # a suspended propagate() generator ends
             if self.journal is not None:
                 self.journal.close()
             self.tracker.close()
-            self._banks.clear()
+            self.lit.close()
             self.history.clear()
             self._closed = True
 
@@ -731,7 +622,7 @@ class Session:
     def __repr__(self) -> str:
         return (
             f"Session({self.video_name!r}, {self.num_frames} frames {self.width}×{self.height}, "
-            f"{len(self._objects)} objects, model={self.info.name!r}, lit={self._lit})"
+            f"{len(self._objects)} objects, model={self.info.name!r}, lit={self.lit.enabled})"
         )
 
     # ---- helpers -------------------------------------------------------------------------
@@ -746,6 +637,3 @@ class Session:
                 "add_box / add_mask, then correct later frames"
             )
         return obj_id
-
-    def _drop_candidates(self, obj_id: int) -> None:
-        self._candidates = {k: v for k, v in self._candidates.items() if k[1] != obj_id}
