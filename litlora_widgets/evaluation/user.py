@@ -1,4 +1,4 @@
-"""The simulated user of the authors' online evaluation (DESIGN.md §2), plus our realistic judge.
+"""The simulated user of the authors' online evaluation (arXiv 2603.26929), and our judge.
 
 Clicks go where a careful annotator clicks: inside the larger error region (a miss → include
 click, a false alarm → exclude click), at its pixel farthest from the region's boundary. The
