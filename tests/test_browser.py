@@ -551,6 +551,44 @@ def test_candidates_close_when_the_frame_changes_and_keys_do_nothing(nb):
     assert nb.state()["events"] == events
 
 
+def test_a_click_right_after_seeking_is_applied_on_the_new_frame(nb):
+    # ipywidgets sends one trait update at a time (later ones wait for the kernel's reply),
+    # custom messages go at once: a click made right after keys that seek must still reach the
+    # kernel after the seek, not be refused as made on another frame. Keys and click are sent
+    # in one task of the page, so the kernel's reply cannot come in between (deterministic).
+    nb.wait_data("busy", lambda v: v == "")
+    st = nb.wait_state(lambda s: s["busy"] == "", 30, "idle")
+    (obj,) = st["objects"]
+    start = int(nb.data("frame"))
+    # a frame SAM2 never tracked: the click is a keyframe prompt (no training)
+    target = next(f for f in range(start + 2, 120) if f not in st["tracked"][obj])
+    n, notice = len(st["events"]), st["notice"]
+    x, y = nb.client_xy(150.0, 120.0)
+    nb.page.evaluate(
+        """([i, steps, x, y]) => {
+            const root = document.querySelectorAll('.litlora')[i];
+            root.focus();
+            const key = {key: 'ArrowRight', bubbles: true, cancelable: true};
+            for (let k = 0; k < steps; k++) root.dispatchEvent(new KeyboardEvent('keydown', key));
+            const top = root.querySelector('canvas.ll-layer-cursor');
+            const p = {clientX: x, clientY: y, button: 0, pointerId: 1, pointerType: 'mouse',
+                       isPrimary: true, bubbles: true, cancelable: true};
+            top.dispatchEvent(new PointerEvent('pointerdown', {...p, buttons: 1}));
+            top.dispatchEvent(new PointerEvent('pointerup', {...p, buttons: 0}));
+        }""",
+        [nb.index, target - start, x, y],
+    )
+    st = nb.wait_state(
+        lambda s: len(s["events"]) > n or s["notice"] != notice, 60, "the click or a refusal"
+    )
+    assert st["notice"] == notice and st["events"][n:] == ["add_points"], st
+    st = nb.wait_state(
+        lambda s: s["busy"] == "" and s["mask_frame"] == target and s["prompts"], 60, "its point"
+    )
+    assert st["frame"] == target and st["error"] == ""
+    assert [(p["kind"], p["label"]) for p in st["prompts"]] == [("point", 1)], st["prompts"]
+
+
 def test_whole_tool_fits_a_laptop_screen_and_errors_do_not_move_the_canvas(nb):
     nb.page.set_viewport_size({"width": 1366, "height": 768})
     try:
@@ -867,9 +905,9 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
         for _ in range(worst):
             n.page.keyboard.press("ArrowRight")
         n.wait_data("frame", lambda v: v == str(worst))
-        # once in 5 stressed runs the focus had left the widget here (cause not found), and
-        # the click only focused it (item 13's rule): make sure it has the focus
-        n.focus()
+        # a click at once after the keys: it could reach the kernel before the last seek and be
+        # refused (test_a_click_right_after_seeking_...), the likely cause of a failure here
+        # once in 5 stressed runs that looked like lost focus
         n.page.mouse.click(*n.client_xy(*center_click(gt[worst])))
         n.wait_state(lambda s: s["training"] == 1 and s["busy"] == "", 120, "the correction")
         n.wait_data("busy", lambda v: v == "")

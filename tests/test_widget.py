@@ -457,6 +457,24 @@ def test_ui_events_while_busy_are_refused_never_replayed(predictor):
         app.close()
 
 
+def test_the_view_states_its_frame_before_a_click_and_is_not_pulled_back(app):
+    # the view sends a seek to the frame it shows right before an action (its trait update
+    # may still wait in ipywidgets' queue): the click is applied there, and the seek is taken
+    # as the view's own state, echoed but never sent back as a move (had the view moved on
+    # meanwhile, a move would pull it back)
+    click(app, 0, 20, 30)
+    assert app.wait(60)
+    sent = []
+    app._send = lambda msg, buffers=None: sent.append(msg)
+    app._ctl.handle({"type": "seek", "frame": 3}, from_ui=True)
+    app._ctl.handle({"type": "click", "frame": 3, "x": 40, "y": 30}, from_ui=True)
+    assert app.wait(60) and app.error == ""
+    assert app.frame == 3 and app.notice.get("text", "") == ""
+    assert [e["frame"] for e in app.session.events] == [0, 3]
+    moves = [m for m in sent if m.get("method") == "update" and "frame" in m["state"]]
+    assert moves == [], moves
+
+
 def test_queued_click_is_dropped_when_the_user_moved_on(app):
     # a short click queued behind another runs only if its frame is still the one shown
     click(app, 0, 20, 30)

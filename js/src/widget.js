@@ -154,9 +154,10 @@ export class AppView {
     });
   }
 
-  /** Send an action through the busy gate (navigation never comes here). */
+  /** Send an action through the busy gate (navigation never comes here), after a seek to
+   * the frame shown (transport.js: the kernel must know it before the action arrives). */
   act(type, payload = {}) {
-    return this.gate.send(type, payload);
+    return this.gate.send(type, payload, this.shown);
   }
 
   // ---- DOM -----------------------------------------------------------------------------

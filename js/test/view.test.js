@@ -76,7 +76,7 @@ function view(m) {
 }
 
 const key = (root, k) => root.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true }));
-const actions = (m) => m.sent.filter((x) => x.type !== "frames");
+const actions = (m) => m.sent.filter((x) => x.type !== "frames" && x.type !== "seek");
 
 test("keys send events with their frame and object", () => {
   const m = model();
@@ -87,6 +87,23 @@ test("keys send events with their frame and object", () => {
     { type: "propagate", direction: "forward", frame: 0 },
     { type: "candidates", frame: 0, obj_id: 1 },
   ]);
+  v.destroy();
+});
+
+test("keys right after a seek: the kernel hears the seek before the action", () => {
+  const m = model();
+  const { v, root } = view(m);
+  key(root, "ArrowRight");
+  key(root, "ArrowRight");
+  key(root, "p");
+  assert.equal(m.get("frame"), 2);
+  assert.deepEqual(
+    m.sent.filter((x) => x.type !== "frames"),
+    [
+      { type: "seek", frame: 2 },
+      { type: "propagate", direction: "forward", frame: 2 },
+    ],
+  );
   v.destroy();
 });
 

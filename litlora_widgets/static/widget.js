@@ -415,13 +415,20 @@ var Gate = class {
     this.t = transport;
     this.notify = notify;
   }
-  /** Send `{type, ...payload}` unless the kernel is busy; true when it went out. */
-  send(type, payload = {}) {
+  /**
+   * Send `{type, ...payload}` unless the kernel is busy; true when it went out. `shown`: the
+   * frame on screen, stated first as a seek. The view moves the kernel's `frame` by a trait
+   * update, and ipywidgets sends one update at a time (the next waits for the kernel's reply)
+   * while custom messages go at once: without the seek, a click right after the arrow keys
+   * reached the kernel before the last seek and was refused as made on another frame.
+   */
+  send(type, payload = {}, shown = null) {
     const why = refusal(type, this.t.get("busy"));
     if (why) {
       this.notify(why);
       return false;
     }
+    if (shown !== null && !NAVIGATION.includes(type)) this.t.send({ type: EVENTS.SEEK, frame: shown });
     return this.t.send({ type, ...payload });
   }
 };
@@ -949,9 +956,10 @@ var AppView = class {
       if (f === this.shown) this.drawFrame();
     });
   }
-  /** Send an action through the busy gate (navigation never comes here). */
+  /** Send an action through the busy gate (navigation never comes here), after a seek to
+   * the frame shown (transport.js: the kernel must know it before the action arrives). */
   act(type, payload = {}) {
-    return this.gate.send(type, payload);
+    return this.gate.send(type, payload, this.shown);
   }
   // ---- DOM -----------------------------------------------------------------------------
   build() {

@@ -73,6 +73,13 @@ class Controller:
                 self.frames.request(list(ev.frames))
             elif isinstance(ev, E.Stop):
                 self.stop()
+            elif isinstance(ev, E.Seek) and from_ui:
+                # the view states the frame it shows before an action (transport.js: its own
+                # trait update may still wait in ipywidgets' queue). Taken as the view's state
+                # (echoed, not sent back as a move that could pull a view that has moved on
+                # since back to this frame)
+                if ev.frame != self.app.frame:
+                    self.app.set_state({"frame": ev.frame})
             elif isinstance(ev, E.Seek):
                 self.app.frame = ev.frame
             elif isinstance(ev, E.ClearError):
