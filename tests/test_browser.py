@@ -254,17 +254,16 @@ class Notebook:
         h, w = self.size
         return box["x"] + x / w * box["width"], box["y"] + y / h * box["height"]
 
+    def has_focus(self) -> bool:
+        return self.page.evaluate(
+            "i => document.querySelectorAll('.litlora')[i].contains(document.activeElement)",
+            self.index,
+        )
+
     def focus(self) -> None:
         """Focus the widget (its first click only focuses: item 13)."""
         self.root.locator(".ll-title").click()
-        wait_until(
-            lambda: self.page.evaluate(
-                "i => document.querySelectorAll('.litlora')[i].contains(document.activeElement)",
-                self.index,
-            ),
-            10,
-            "the widget to take focus",
-        )
+        wait_until(self.has_focus, 10, "the widget to take focus")
 
     def overlay_pixels(
         self,
@@ -614,6 +613,7 @@ def test_whole_tool_fits_a_laptop_screen_and_errors_do_not_move_the_canvas(nb):
         nb.shot("error_in_feedback")
         nb.root.locator(".ll-err-close").click()
         nb.wait_data("error", lambda v: v == "")
+        assert nb.has_focus()  # its close button is hidden: the widget kept the focus
     finally:
         nb.page.set_viewport_size({"width": 1280, "height": 1000})
 
@@ -639,7 +639,9 @@ def test_several_objects_each_drawn_in_its_colour_keys_switch_and_hide(nb):
     nb.wait_data("frame", lambda v: v == "0")
     nb.root.locator("button", has_text="+ object").click()
     st = nb.wait_state(lambda s: len(s["objects"]) == 2, 30, "a second object")
-    nb.wait_data("busy", lambda v: v == "")
+    # the browser's state: the click goes to the object selected there
+    nb.root.locator(".ll-obj.ll-selected[data-obj='2']").wait_for(timeout=30_000)
+    assert nb.has_focus()  # the clicked button was re-rendered: the widget kept the focus
     x, y = 250.0, 120.0
     nb.page.mouse.click(*nb.client_xy(x, y))
     st = nb.wait_state(

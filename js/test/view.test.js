@@ -107,6 +107,25 @@ test("keys right after a seek: the kernel hears the seek before the action", () 
   v.destroy();
 });
 
+test("a control a re-render takes away hands the focus to the widget: keys stay ours", () => {
+  const m = model();
+  const { v, root } = view(m);
+  const add = [...root.querySelectorAll(".ll-objects button")].find((b) => b.textContent === "+ object");
+  add.focus();
+  assert.equal(document.activeElement, add);
+  m.set("objects", [...m.get("objects"), { id: 2, name: "object 2", color: [60, 180, 75] }]);
+  assert.ok(!add.isConnected); // the chips and their button were re-rendered
+  assert.equal(document.activeElement, root);
+  m.set("error", "no adapter files");
+  root.querySelector(".ll-err-close").focus();
+  m.set("error", ""); // dismissed: its close button is hidden
+  assert.equal(document.activeElement, root);
+  root.querySelector(".ll-hide").focus(); // a control that stays keeps the focus
+  m.set("objects", m.get("objects").slice(0, 1));
+  assert.equal(document.activeElement, root.querySelector(".ll-hide"));
+  v.destroy();
+});
+
 test("busy: presses are refused with a message, navigation stays live", () => {
   const m = model({ busy: "training" });
   const { v, root } = view(m);

@@ -1214,7 +1214,7 @@ var AppView = class {
       return chip;
     });
     const add = button("+ object", "add an object (next clicks go to it)", () => this.act(EVENTS.ADD_OBJECT));
-    this.objectsEl.replaceChildren(...chips, add);
+    this.keepFocus(() => this.objectsEl.replaceChildren(...chips, add));
   }
   selectObject(delta) {
     const ids = (this.t.get("objects") || []).map((o) => o.id);
@@ -1287,7 +1287,9 @@ var AppView = class {
     this.msgEl.textContent = msg;
     this.msgEl.title = err ? t.get("error_detail") || err : msg;
     this.feedback.dataset.kind = kind;
-    this.errClose.hidden = !err;
+    this.keepFocus(() => {
+      this.errClose.hidden = !err;
+    });
     this.litBox.checked = Boolean(t.get("lit"));
     const b = this.btn;
     const off = (btn, v) => {
@@ -1398,36 +1400,47 @@ var AppView = class {
   }
   renderCandidates() {
     if (!this.cands.length) {
-      this.candPanel.replaceChildren();
-      this.candPanel.hidden = true;
+      this.keepFocus(() => {
+        this.candPanel.replaceChildren();
+        this.candPanel.hidden = true;
+      });
       return;
     }
     this.candPanel.hidden = false;
     const f = this.t.get("candidates_frame");
-    this.candPanel.replaceChildren(
-      ...candidatePanel({
-        cands: this.cands,
-        frame: f,
-        bmp: this.frames.peek(f),
-        onAccept: (i) => this.accept(i),
-        onReject: () => this.reject(),
-        onHover: (i) => {
-          this.hoverCand = i;
-          this.drawHover();
-        }
-      })
-    );
+    const panel = candidatePanel({
+      cands: this.cands,
+      frame: f,
+      bmp: this.frames.peek(f),
+      onAccept: (i) => this.accept(i),
+      onReject: () => this.reject(),
+      onHover: (i) => {
+        this.hoverCand = i;
+        this.drawHover();
+      }
+    });
+    this.keepFocus(() => this.candPanel.replaceChildren(...panel));
   }
   renderLibrary() {
     const lib = this.t.get("adapters") || {};
     const open = Boolean(lib.rows && lib.rows.length);
-    this.libraryEl.hidden = !open;
-    this.libraryEl.replaceChildren(
-      ...open ? libraryPanel(lib, {
-        onLoad: (path) => this.act(EVENTS.EXPORT, { format: "load_adapters", path }),
-        onClose: () => this.t.set("adapters", {})
-      }) : []
-    );
+    const rows = open ? libraryPanel(lib, {
+      onLoad: (path) => this.act(EVENTS.EXPORT, { format: "load_adapters", path }),
+      onClose: () => this.t.set("adapters", {})
+    }) : [];
+    this.keepFocus(() => {
+      this.libraryEl.hidden = !open;
+      this.libraryEl.replaceChildren(...rows);
+    });
+  }
+  /** Run `render`, which may remove or hide controls: if it takes away the focused one, the
+   * widget takes the focus, as when a focused button is disabled (renderStatus). Else the
+   * focus would drop to the page and the next keys reach nobody (or JupyterLab). */
+  keepFocus(render2) {
+    const had = document.activeElement;
+    const inside = had !== this.root && this.root.contains(had);
+    render2();
+    if (inside && (!this.root.contains(had) || had.closest("[hidden]"))) this.root.focus({ preventScroll: true });
   }
   drawHover() {
     const c = this.canvases.hover;
