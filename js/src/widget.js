@@ -328,6 +328,7 @@ export class AppView {
     const others = this.root.offsetHeight - this.stage.offsetHeight;
     const maxH = maxFrameHeight(this.t.get("size") || "fit", visibleHeight(this.root), others);
     const box = fitBox(w, hgt, availW, maxH);
+    this.root.dataset.fitWidth = String(availW); // the width the frame box was fitted to
     if (box.width !== this.boxW || box.height !== this.boxH) {
       this.boxW = box.width;
       this.boxH = box.height;

@@ -1131,6 +1131,7 @@ var AppView = class {
     const others = this.root.offsetHeight - this.stage.offsetHeight;
     const maxH = maxFrameHeight(this.t.get("size") || "fit", visibleHeight(this.root), others);
     const box = fitBox(w, hgt, availW, maxH);
+    this.root.dataset.fitWidth = String(availW);
     if (box.width !== this.boxW || box.height !== this.boxH) {
       this.boxW = box.width;
       this.boxH = box.height;
