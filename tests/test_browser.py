@@ -124,6 +124,28 @@ dump()
 app
 """
 
+# What the page did, for the message of a failed wait (where the focus went, what the widget
+# said): focus moves, presses and the widget's busy/notice/frame attributes, newest last.
+PAGE_LOG_JS = """
+window.__llLog = [];
+const name = (el) => !el ? "-" : el === document.body ? "body" :
+  el.tagName.toLowerCase() + (typeof el.className === "string" && el.className ?
+    "." + el.className.trim().split(/\\s+/).slice(0, 2).join(".") : "");
+const log = (...a) => {
+  window.__llLog.push([Math.round(performance.now()), ...a].join(" "));
+  if (window.__llLog.length > 400) window.__llLog.shift();
+};
+document.addEventListener(
+  "focusin", (e) => log("focus", name(e.target), "from", name(e.relatedTarget)), true);
+document.addEventListener("pointerdown", (e) => log("pointerdown", name(e.target)), true);
+document.addEventListener("keydown", (e) => log("key", e.key, "on", name(e.target)), true);
+new MutationObserver((ms) => ms.forEach((m) => {
+  const v = m.target.getAttribute(m.attributeName);
+  if (v !== m.oldValue) log(m.attributeName, JSON.stringify(v));
+})).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                       attributeFilter: ["data-busy", "data-notice", "data-frame"]});
+"""
+
 
 def write_notebook(path: Path, src: str) -> None:
     nb = {
@@ -237,14 +259,36 @@ class Notebook:
         try:
             return wait_until(lambda: (st := self.state()) and pred(st) and st, timeout, what)
         except AssertionError as exc:
-            self.page.screenshot(path=str(ARTIFACTS / "failed.png"))
-            raise AssertionError(f"{exc}; kernel state: {self.state()}") from None
+            raise AssertionError(
+                f"{exc}; kernel state: {self.state()}; {self.page_side()}"
+            ) from None
 
     def data(self, name: str) -> str | None:
         return self.root.get_attribute(f"data-{name}")
 
     def wait_data(self, name: str, pred, timeout: float = 30):
-        return wait_until(lambda: pred(self.data(name)), timeout, f"data-{name}")
+        try:
+            return wait_until(lambda: pred(self.data(name)), timeout, f"data-{name}")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; {self.page_side()}") from None
+
+    def page_side(self) -> str:
+        """The browser's side of a failed wait: screenshot and page log in tests/artifacts/,
+        the widget's busy/notice/frame, where the focus is and the last things the page did."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        try:
+            self.page.screenshot(path=str(ARTIFACTS / "failed.png"))
+            log = self.page.evaluate("window.__llLog || []")
+            focus = self.page.evaluate(
+                "i => document.querySelectorAll('.litlora')[i].contains(document.activeElement)"
+                " ? 'in the widget' : (document.activeElement || {}).className || 'body'",
+                self.index,
+            )
+            data = {k: self.data(k) for k in ("busy", "notice", "frame", "kernel-frame")}
+        except Exception as exc:  # noqa: BLE001 - the page may be gone
+            return f"browser: {exc}"
+        (ARTIFACTS / "failed_page_log.txt").write_text("\n".join(log))
+        return f"browser: {data}, focus {focus}; page log (newest last): {log[-12:]}"
 
     def client_xy(self, x: float, y: float) -> tuple[float, float]:
         """Page position of video pixel coordinates (x, y), from the FRAME canvas's box."""
@@ -254,16 +298,30 @@ class Notebook:
         h, w = self.size
         return box["x"] + x / w * box["width"], box["y"] + y / h * box["height"]
 
+    def has_focus(self) -> bool:
+        return self.page.evaluate(
+            "i => document.querySelectorAll('.litlora')[i].contains(document.activeElement)",
+            self.index,
+        )
+
     def focus(self) -> None:
         """Focus the widget (its first click only focuses: item 13)."""
         self.root.locator(".ll-title").click()
+        wait_until(self.has_focus, 10, "the widget to take focus")
+
+    def wait_fitted(self) -> None:
+        """After a window resize: the frame box was fitted to the widget's new width (the
+        widget refits on its ResizeObserver, after JupyterLab's own layout)."""
+        # two frames of the page first: the resize event and the layout it causes are handled
+        self.page.evaluate(
+            "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
         wait_until(
-            lambda: self.page.evaluate(
-                "i => document.querySelectorAll('.litlora')[i].contains(document.activeElement)",
-                self.index,
+            lambda: self.root.evaluate(
+                "el => el.clientWidth > 0 && String(el.clientWidth) === el.dataset.fitWidth"
             ),
-            10,
-            "the widget to take focus",
+            20,
+            "the frame box to be fitted to the new width",
         )
 
     def overlay_pixels(
@@ -289,6 +347,19 @@ class Notebook:
             [self.index, layer, points, list(css_offset)],
         )
 
+    def wait_pixels(self, points, pred, what: str, layer: str = "mask", css_offset=(0, 0)):
+        """RGBA of a layer at ``points`` once ``pred(pixels)`` holds: a wait on drawn pixels
+        (the kernel writes its state file before its message reaches the page)."""
+        try:
+            return wait_until(
+                lambda: pred(px := self.overlay_pixels(points, layer, css_offset)) and [px],
+                30,
+                what,
+            )[0]
+        except AssertionError as exc:
+            px = self.overlay_pixels(points, layer, css_offset)
+            raise AssertionError(f"{exc}; pixels {px[:8]}; {self.page_side()}") from None
+
     def boxes(self, selector: str) -> list[dict]:
         return [loc.bounding_box() for loc in self.root.locator(selector).all()]
 
@@ -297,6 +368,13 @@ class Notebook:
         path = ARTIFACTS / f"{name}.png"
         self.root.screenshot(path=str(path))
         return path
+
+
+def shows_mask(px: list, n_on: int, color) -> bool:
+    """The first ``n_on`` pixels in ``color``, the others transparent (canvas alpha is
+    premultiplied: read-back colours are off by a rounding step)."""
+    on = all(p[3] > 0 and np.abs(np.subtract(p[:3], color)).max() <= 3 for p in px[:n_on])
+    return on and all(p[3] == 0 for p in px[n_on:])
 
 
 def accept_dialogs(page) -> None:
@@ -346,6 +424,7 @@ def open_notebook(
     write_notebook(root / f"{name}.ipynb", src)
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.on("console", lambda m: m.type == "error" and print("console:", m.text))
+    page.add_init_script(PAGE_LOG_JS)
     # a workspace per notebook: JupyterLab would otherwise restore the tabs of earlier pages
     page.goto(f"{url}/lab/workspaces/{name}/tree/{name}.ipynb?reset")
     run_first_cell(page)
@@ -382,8 +461,14 @@ def test_first_click_only_focuses_then_click_draws_the_mask(nb):
     clicks = [CLICK, (CLICK[0] + 5, CLICK[1] + 5), (15.0, 25.0), (30.0, 40.0), (160.0, 90.0)]
     for i, (cx, cy) in enumerate(clicks):
         nb.page.mouse.click(*nb.client_xy(cx, cy))
+        # all of the click's outcome: the state file is written at each trait the kernel sets
         st = nb.wait_state(
-            lambda s, n=i + 1: s["events"].count("add_points") == n and s["mask_frame"] == 0,
+            lambda s, n=i + 1: (
+                s["events"].count("add_points") == n
+                and s["mask_frame"] == 0
+                and len(s["prompts"]) == n
+                and s["objects"]
+            ),
             60,
             "the click to reach the session",
         )
@@ -406,7 +491,7 @@ def test_first_click_only_focuses_then_click_draws_the_mask(nb):
     cx, cy = int(cx), int(cy)
     if mask[cy, cx]:
         on.append((cx, cy))
-    px = nb.overlay_pixels(on + off)
+    px = nb.wait_pixels(on + off, lambda px: shows_mask(px, len(on), color), "the mask drawn")
     for (px_x, px_y), rgba in zip(on, px[: len(on)], strict=True):
         # canvas alpha is premultiplied: read-back colours are off by a rounding step
         assert rgba[3] > 0 and np.abs(np.subtract(rgba[:3], color)).max() <= 3, (px_x, px_y, rgba)
@@ -551,9 +636,48 @@ def test_candidates_close_when_the_frame_changes_and_keys_do_nothing(nb):
     assert nb.state()["events"] == events
 
 
+def test_a_click_right_after_seeking_is_applied_on_the_new_frame(nb):
+    # ipywidgets sends one trait update at a time (later ones wait for the kernel's reply),
+    # custom messages go at once: a click made right after keys that seek must still reach the
+    # kernel after the seek, not be refused as made on another frame. Keys and click are sent
+    # in one task of the page, so the kernel's reply cannot come in between (deterministic).
+    nb.wait_data("busy", lambda v: v == "")
+    st = nb.wait_state(lambda s: s["busy"] == "", 30, "idle")
+    (obj,) = st["objects"]
+    start = int(nb.data("frame"))
+    # a frame SAM2 never tracked: the click is a keyframe prompt (no training)
+    target = next(f for f in range(start + 2, 120) if f not in st["tracked"][obj])
+    n, notice = len(st["events"]), st["notice"]
+    x, y = nb.client_xy(150.0, 120.0)
+    nb.page.evaluate(
+        """([i, steps, x, y]) => {
+            const root = document.querySelectorAll('.litlora')[i];
+            root.focus();
+            const key = {key: 'ArrowRight', bubbles: true, cancelable: true};
+            for (let k = 0; k < steps; k++) root.dispatchEvent(new KeyboardEvent('keydown', key));
+            const top = root.querySelector('canvas.ll-layer-cursor');
+            const p = {clientX: x, clientY: y, button: 0, pointerId: 1, pointerType: 'mouse',
+                       isPrimary: true, bubbles: true, cancelable: true};
+            top.dispatchEvent(new PointerEvent('pointerdown', {...p, buttons: 1}));
+            top.dispatchEvent(new PointerEvent('pointerup', {...p, buttons: 0}));
+        }""",
+        [nb.index, target - start, x, y],
+    )
+    st = nb.wait_state(
+        lambda s: len(s["events"]) > n or s["notice"] != notice, 60, "the click or a refusal"
+    )
+    assert st["notice"] == notice and st["events"][n:] == ["add_points"], st
+    st = nb.wait_state(
+        lambda s: s["busy"] == "" and s["mask_frame"] == target and s["prompts"], 60, "its point"
+    )
+    assert st["frame"] == target and st["error"] == ""
+    assert [(p["kind"], p["label"]) for p in st["prompts"]] == [("point", 1)], st["prompts"]
+
+
 def test_whole_tool_fits_a_laptop_screen_and_errors_do_not_move_the_canvas(nb):
     nb.page.set_viewport_size({"width": 1366, "height": 768})
     try:
+        nb.wait_fitted()
         nb.root.evaluate("el => el.scrollIntoView({block: 'start'})")
         # wait for the layout to settle at the new size (a state, not a sleep)
         wait_until(
@@ -576,6 +700,7 @@ def test_whole_tool_fits_a_laptop_screen_and_errors_do_not_move_the_canvas(nb):
         nb.shot("error_in_feedback")
         nb.root.locator(".ll-err-close").click()
         nb.wait_data("error", lambda v: v == "")
+        assert nb.has_focus()  # its close button is hidden: the widget kept the focus
     finally:
         nb.page.set_viewport_size({"width": 1280, "height": 1000})
 
@@ -601,7 +726,9 @@ def test_several_objects_each_drawn_in_its_colour_keys_switch_and_hide(nb):
     nb.wait_data("frame", lambda v: v == "0")
     nb.root.locator("button", has_text="+ object").click()
     st = nb.wait_state(lambda s: len(s["objects"]) == 2, 30, "a second object")
-    nb.wait_data("busy", lambda v: v == "")
+    # the browser's state: the click goes to the object selected there
+    nb.root.locator(".ll-obj.ll-selected[data-obj='2']").wait_for(timeout=30_000)
+    assert nb.has_focus()  # the clicked button was re-rendered: the widget kept the focus
     x, y = 250.0, 120.0
     nb.page.mouse.click(*nb.client_xy(x, y))
     st = nb.wait_state(
@@ -613,18 +740,21 @@ def test_several_objects_each_drawn_in_its_colour_keys_switch_and_hide(nb):
     )
     colors = {int(o): v["color"] for o, v in st["objects"].items()}
     assert colors[1] != colors[2]
-    # the point is drawn in object 2's colour
-    (dot,) = nb.overlay_pixels([(x - 0.5, y - 0.5)], layer="points", css_offset=(-4, -4))
-    assert np.abs(np.subtract(dot[:3], colors[2])).max() <= 3, dot
+    # the point is drawn in object 2's colour (once applied: opaque)
+    nb.wait_pixels(
+        [(x - 0.5, y - 0.5)],
+        lambda px: shows_mask(px, 1, colors[2]) and px[0][3] == 255,
+        "object 2's point drawn",
+        layer="points",
+        css_offset=(-4, -4),
+    )
     # masks: where exactly one object is, the mask layer shows that object's colour
-    nb.wait_data("mask-frame", lambda v: v == "0")
     m1, m2 = (np.load(nb.out / f"mask_{o}.npy") for o in (1, 2))
     rng = np.random.default_rng(1)
     for only, obj in ((m1 & ~m2, 1), (m2, 2)):  # the higher id is drawn on top
         ys, xs = np.nonzero(only)
         pts = [(int(xs[i]), int(ys[i])) for i in rng.choice(len(xs), min(20, len(xs)), False)]
-        for p in nb.overlay_pixels(pts):
-            assert p[3] > 0 and np.abs(np.subtract(p[:3], colors[obj])).max() <= 3, (obj, p)
+        nb.wait_pixels(pts, lambda px, c=colors[obj]: shows_mask(px, len(px), c), f"mask {obj}")
     # ] / [ switch the selected object; H hides the masks and shows them again
     assert nb.root.locator(".ll-obj.ll-selected").get_attribute("data-obj") == "2"
     nb.page.keyboard.press("[")
@@ -703,6 +833,7 @@ def geometry(lab, browser):
 def test_points_land_on_the_clicked_frame_pixel_at_any_size(geometry, viewport):
     for name, nb in geometry.items():
         nb.page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+        nb.wait_fitted()
         h, w = nb.size
         # every layer has exactly the frame's box, and the box has the video's aspect
         nb.root.scroll_into_view_if_needed()
@@ -755,7 +886,10 @@ def test_presses_while_training_are_refused_never_replayed(lab, browser):
             60,
             "the step",
         )
+        # the browser's state, not only the kernel's: the step moves to frame 1 one message
+        # before it says busy "", and a click in between is refused as made while busy
         nb.wait_data("frame", lambda v: v == "1")
+        nb.wait_data("busy", lambda v: v == "")
         nb.page.mouse.click(*nb.client_xy(CLICK[0] + 10, CLICK[1]))  # a correction: trains
         nb.wait_data("busy", lambda v: v == "training", 60)
         label = nb.root.locator("[data-testid=progress]")
@@ -867,9 +1001,9 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
         for _ in range(worst):
             n.page.keyboard.press("ArrowRight")
         n.wait_data("frame", lambda v: v == str(worst))
-        # once in 5 stressed runs the focus had left the widget here (cause not found), and
-        # the click only focused it (item 13's rule): make sure it has the focus
-        n.focus()
+        # a click at once after the keys: it could reach the kernel before the last seek and be
+        # refused (test_a_click_right_after_seeking_...), the likely cause of a failure here
+        # once in 5 stressed runs that looked like lost focus
         n.page.mouse.click(*n.client_xy(*center_click(gt[worst])))
         n.wait_state(lambda s: s["training"] == 1 and s["busy"] == "", 120, "the correction")
         n.wait_data("busy", lambda v: v == "")

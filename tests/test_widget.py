@@ -457,6 +457,70 @@ def test_ui_events_while_busy_are_refused_never_replayed(predictor):
         app.close()
 
 
+def test_the_view_states_its_frame_before_a_click_and_is_not_pulled_back(app):
+    # the view sends a seek to the frame it shows right before an action (its trait update
+    # may still wait in ipywidgets' queue): the click is applied there, and the seek is taken
+    # as the view's own state, echoed but never sent back as a move (had the view moved on
+    # meanwhile, a move would pull it back)
+    click(app, 0, 20, 30)
+    assert app.wait(60)
+    sent = []
+    app._send = lambda msg, buffers=None: sent.append(msg)
+    app._ctl.handle({"type": "seek", "frame": 3}, from_ui=True)
+    app._ctl.handle({"type": "click", "frame": 3, "x": 40, "y": 30}, from_ui=True)
+    assert app.wait(60) and app.error == ""
+    assert app.frame == 3 and app.notice.get("text", "") == ""
+    assert [e["frame"] for e in app.session.events] == [0, 3]
+    moves = [m for m in sent if m.get("method") == "update" and "frame" in m["state"]]
+    assert moves == [], moves
+
+
+def test_a_press_after_the_view_was_told_idle_is_not_refused(app, monkeypatch):
+    # the kernel counted a long task as running until its handler returned, after it had told
+    # the view busy "": a click the view then sent (rightly) was refused as made while busy
+    click(app, 0, 20, 30)
+    assert app.wait(60)
+    told, more = threading.Event(), threading.Event()
+
+    def undo_then_more(c, ev):  # a long task with work left after it publishes its end
+        c.idle("undone")
+        told.set()
+        more.wait(30)
+
+    monkeypatch.setitem(handlers.HANDLERS, E.Undo, undo_then_more)
+    ctl = app._ctl
+    ctl.handle({"type": "undo"}, from_ui=True)
+    assert told.wait(30) and app.busy == ""
+    ctl.handle({"type": "click", "frame": 0, "x": 40, "y": 30}, from_ui=True)
+    more.set()
+    assert app.wait(60) and app.error == ""
+    assert app.notice.get("text", "") == ""
+    assert [e["kind"] for e in app.session.events] == ["add_points", "add_points"]
+
+
+def test_long_tasks_dropped_by_stop_no_longer_count_as_busy(app, monkeypatch):
+    # Stop drops the long tasks still queued (from Python here): they never run, so they must
+    # not keep the widget busy for ever (every later press would be refused)
+    click(app, 0, 20, 30)
+    assert app.wait(60)
+    started, release = threading.Event(), threading.Event()
+
+    def held_undo(c, ev):
+        started.set()
+        release.wait(30)
+
+    monkeypatch.setitem(handlers.HANDLERS, E.Undo, held_undo)
+    app.dispatch({"type": "undo"})
+    app.dispatch({"type": "undo"})  # queued behind the first
+    assert started.wait(30)
+    app.stop()
+    release.set()
+    assert app.wait(60)
+    app._ctl.handle({"type": "click", "frame": 0, "x": 40, "y": 30}, from_ui=True)
+    assert app.wait(60) and app.notice.get("text", "") == ""
+    assert [e["kind"] for e in app.session.events] == ["add_points", "add_points"]
+
+
 def test_queued_click_is_dropped_when_the_user_moved_on(app):
     # a short click queued behind another runs only if its frame is still the one shown
     click(app, 0, 20, 30)

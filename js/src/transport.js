@@ -6,7 +6,7 @@
 // what is on screen carry the frame they were made on, so the kernel drops one that would
 // land on another frame instead of replaying it there later.
 
-import { NAVIGATION, WHAT } from "./events.js";
+import { EVENTS, NAVIGATION, WHAT } from "./events.js";
 
 export class Transport {
   constructor(model) {
@@ -57,13 +57,20 @@ export class Gate {
     this.notify = notify;
   }
 
-  /** Send `{type, ...payload}` unless the kernel is busy; true when it went out. */
-  send(type, payload = {}) {
+  /**
+   * Send `{type, ...payload}` unless the kernel is busy; true when it went out. `shown`: the
+   * frame on screen, stated first as a seek. The view moves the kernel's `frame` by a trait
+   * update, and ipywidgets sends one update at a time (the next waits for the kernel's reply)
+   * while custom messages go at once: without the seek, a click right after the arrow keys
+   * reached the kernel before the last seek and was refused as made on another frame.
+   */
+  send(type, payload = {}, shown = null) {
     const why = refusal(type, this.t.get("busy"));
     if (why) {
       this.notify(why);
       return false;
     }
+    if (shown !== null && !NAVIGATION.includes(type)) this.t.send({ type: EVENTS.SEEK, frame: shown });
     return this.t.send({ type, ...payload });
   }
 }

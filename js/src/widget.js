@@ -154,9 +154,10 @@ export class AppView {
     });
   }
 
-  /** Send an action through the busy gate (navigation never comes here). */
+  /** Send an action through the busy gate (navigation never comes here), after a seek to
+   * the frame shown (transport.js: the kernel must know it before the action arrives). */
   act(type, payload = {}) {
-    return this.gate.send(type, payload);
+    return this.gate.send(type, payload, this.shown);
   }
 
   // ---- DOM -----------------------------------------------------------------------------
@@ -327,6 +328,7 @@ export class AppView {
     const others = this.root.offsetHeight - this.stage.offsetHeight;
     const maxH = maxFrameHeight(this.t.get("size") || "fit", visibleHeight(this.root), others);
     const box = fitBox(w, hgt, availW, maxH);
+    this.root.dataset.fitWidth = String(availW); // the width the frame box was fitted to
     if (box.width !== this.boxW || box.height !== this.boxH) {
       this.boxW = box.width;
       this.boxH = box.height;
@@ -414,7 +416,7 @@ export class AppView {
       return chip;
     });
     const add = button("+ object", "add an object (next clicks go to it)", () => this.act(EVENTS.ADD_OBJECT));
-    this.objectsEl.replaceChildren(...chips, add);
+    this.keepFocus(() => this.objectsEl.replaceChildren(...chips, add));
   }
 
   selectObject(delta) {
@@ -492,7 +494,9 @@ export class AppView {
     this.msgEl.textContent = msg;
     this.msgEl.title = err ? t.get("error_detail") || err : msg;
     this.feedback.dataset.kind = kind;
-    this.errClose.hidden = !err;
+    this.keepFocus(() => {
+      this.errClose.hidden = !err;
+    });
     this.litBox.checked = Boolean(t.get("lit"));
     const b = this.btn;
     const off = (btn, v) => {
@@ -616,39 +620,51 @@ export class AppView {
 
   renderCandidates() {
     if (!this.cands.length) {
-      this.candPanel.replaceChildren();
-      this.candPanel.hidden = true;
+      this.keepFocus(() => {
+        this.candPanel.replaceChildren();
+        this.candPanel.hidden = true;
+      });
       return;
     }
     this.candPanel.hidden = false;
     const f = this.t.get("candidates_frame");
-    this.candPanel.replaceChildren(
-      ...candidatePanel({
-        cands: this.cands,
-        frame: f,
-        bmp: this.frames.peek(f),
-        onAccept: (i) => this.accept(i),
-        onReject: () => this.reject(),
-        onHover: (i) => {
-          this.hoverCand = i;
-          this.drawHover();
-        },
-      }),
-    );
+    const panel = candidatePanel({
+      cands: this.cands,
+      frame: f,
+      bmp: this.frames.peek(f),
+      onAccept: (i) => this.accept(i),
+      onReject: () => this.reject(),
+      onHover: (i) => {
+        this.hoverCand = i;
+        this.drawHover();
+      },
+    });
+    this.keepFocus(() => this.candPanel.replaceChildren(...panel));
   }
 
   renderLibrary() {
     const lib = this.t.get("adapters") || {};
     const open = Boolean(lib.rows && lib.rows.length);
-    this.libraryEl.hidden = !open;
-    this.libraryEl.replaceChildren(
-      ...(open
-        ? libraryPanel(lib, {
-            onLoad: (path) => this.act(EVENTS.EXPORT, { format: "load_adapters", path }),
-            onClose: () => this.t.set("adapters", {}),
-          })
-        : []),
-    );
+    const rows = open
+      ? libraryPanel(lib, {
+          onLoad: (path) => this.act(EVENTS.EXPORT, { format: "load_adapters", path }),
+          onClose: () => this.t.set("adapters", {}),
+        })
+      : [];
+    this.keepFocus(() => {
+      this.libraryEl.hidden = !open;
+      this.libraryEl.replaceChildren(...rows);
+    });
+  }
+
+  /** Run `render`, which may remove or hide controls: if it takes away the focused one, the
+   * widget takes the focus, as when a focused button is disabled (renderStatus). Else the
+   * focus would drop to the page and the next keys reach nobody (or JupyterLab). */
+  keepFocus(render) {
+    const had = document.activeElement;
+    const inside = had !== this.root && this.root.contains(had);
+    render();
+    if (inside && (!this.root.contains(had) || had.closest("[hidden]"))) this.root.focus({ preventScroll: true });
   }
 
   drawHover() {

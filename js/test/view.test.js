@@ -76,7 +76,7 @@ function view(m) {
 }
 
 const key = (root, k) => root.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true }));
-const actions = (m) => m.sent.filter((x) => x.type !== "frames");
+const actions = (m) => m.sent.filter((x) => x.type !== "frames" && x.type !== "seek");
 
 test("keys send events with their frame and object", () => {
   const m = model();
@@ -87,6 +87,42 @@ test("keys send events with their frame and object", () => {
     { type: "propagate", direction: "forward", frame: 0 },
     { type: "candidates", frame: 0, obj_id: 1 },
   ]);
+  v.destroy();
+});
+
+test("keys right after a seek: the kernel hears the seek before the action", () => {
+  const m = model();
+  const { v, root } = view(m);
+  key(root, "ArrowRight");
+  key(root, "ArrowRight");
+  key(root, "p");
+  assert.equal(m.get("frame"), 2);
+  assert.deepEqual(
+    m.sent.filter((x) => x.type !== "frames"),
+    [
+      { type: "seek", frame: 2 },
+      { type: "propagate", direction: "forward", frame: 2 },
+    ],
+  );
+  v.destroy();
+});
+
+test("a control a re-render takes away hands the focus to the widget: keys stay ours", () => {
+  const m = model();
+  const { v, root } = view(m);
+  const add = [...root.querySelectorAll(".ll-objects button")].find((b) => b.textContent === "+ object");
+  add.focus();
+  assert.equal(document.activeElement, add);
+  m.set("objects", [...m.get("objects"), { id: 2, name: "object 2", color: [60, 180, 75] }]);
+  assert.ok(!add.isConnected); // the chips and their button were re-rendered
+  assert.equal(document.activeElement, root);
+  m.set("error", "no adapter files");
+  root.querySelector(".ll-err-close").focus();
+  m.set("error", ""); // dismissed: its close button is hidden
+  assert.equal(document.activeElement, root);
+  root.querySelector(".ll-hide").focus(); // a control that stays keeps the focus
+  m.set("objects", m.get("objects").slice(0, 1));
+  assert.equal(document.activeElement, root.querySelector(".ll-hide"));
   v.destroy();
 });
 

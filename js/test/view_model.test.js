@@ -46,6 +46,23 @@ test("idle: actions go out with their frame", () => {
   assert.deepEqual(notes, []);
 });
 
+test("an action states the frame shown first, in the same ordered channel", () => {
+  // the view's seek is a trait update that ipywidgets may hold back (one in flight at a time);
+  // custom messages go at once, so the action must not overtake it
+  const m = new FakeModel({ busy: "" });
+  const gate = new Gate(new Transport(m), () => {});
+  assert.equal(gate.send(EVENTS.CLICK, { frame: 3, x: 1, y: 2, label: 1 }, 3), true);
+  assert.equal(gate.send(EVENTS.STOP, {}, 3), true); // navigation: no seek before it
+  assert.deepEqual(m.sent, [
+    { type: "seek", frame: 3 },
+    { type: "click", frame: 3, x: 1, y: 2, label: 1 },
+    { type: "stop" },
+  ]);
+  m.state.busy = "training"; // refused: nothing goes out, not even the seek
+  assert.equal(gate.send(EVENTS.CLICK, { frame: 3 }, 3), false);
+  assert.equal(m.sent.length, 3);
+});
+
 test("busy: every action is refused with a message, navigation goes out", () => {
   const m = new FakeModel({ busy: "training" });
   const notes = [];

@@ -415,13 +415,20 @@ var Gate = class {
     this.t = transport;
     this.notify = notify;
   }
-  /** Send `{type, ...payload}` unless the kernel is busy; true when it went out. */
-  send(type, payload = {}) {
+  /**
+   * Send `{type, ...payload}` unless the kernel is busy; true when it went out. `shown`: the
+   * frame on screen, stated first as a seek. The view moves the kernel's `frame` by a trait
+   * update, and ipywidgets sends one update at a time (the next waits for the kernel's reply)
+   * while custom messages go at once: without the seek, a click right after the arrow keys
+   * reached the kernel before the last seek and was refused as made on another frame.
+   */
+  send(type, payload = {}, shown = null) {
     const why = refusal(type, this.t.get("busy"));
     if (why) {
       this.notify(why);
       return false;
     }
+    if (shown !== null && !NAVIGATION.includes(type)) this.t.send({ type: EVENTS.SEEK, frame: shown });
     return this.t.send({ type, ...payload });
   }
 };
@@ -949,9 +956,10 @@ var AppView = class {
       if (f === this.shown) this.drawFrame();
     });
   }
-  /** Send an action through the busy gate (navigation never comes here). */
+  /** Send an action through the busy gate (navigation never comes here), after a seek to
+   * the frame shown (transport.js: the kernel must know it before the action arrives). */
   act(type, payload = {}) {
-    return this.gate.send(type, payload);
+    return this.gate.send(type, payload, this.shown);
   }
   // ---- DOM -----------------------------------------------------------------------------
   build() {
@@ -1123,6 +1131,7 @@ var AppView = class {
     const others = this.root.offsetHeight - this.stage.offsetHeight;
     const maxH = maxFrameHeight(this.t.get("size") || "fit", visibleHeight(this.root), others);
     const box = fitBox(w, hgt, availW, maxH);
+    this.root.dataset.fitWidth = String(availW);
     if (box.width !== this.boxW || box.height !== this.boxH) {
       this.boxW = box.width;
       this.boxH = box.height;
@@ -1206,7 +1215,7 @@ var AppView = class {
       return chip;
     });
     const add = button("+ object", "add an object (next clicks go to it)", () => this.act(EVENTS.ADD_OBJECT));
-    this.objectsEl.replaceChildren(...chips, add);
+    this.keepFocus(() => this.objectsEl.replaceChildren(...chips, add));
   }
   selectObject(delta) {
     const ids = (this.t.get("objects") || []).map((o) => o.id);
@@ -1279,7 +1288,9 @@ var AppView = class {
     this.msgEl.textContent = msg;
     this.msgEl.title = err ? t.get("error_detail") || err : msg;
     this.feedback.dataset.kind = kind;
-    this.errClose.hidden = !err;
+    this.keepFocus(() => {
+      this.errClose.hidden = !err;
+    });
     this.litBox.checked = Boolean(t.get("lit"));
     const b = this.btn;
     const off = (btn, v) => {
@@ -1390,36 +1401,47 @@ var AppView = class {
   }
   renderCandidates() {
     if (!this.cands.length) {
-      this.candPanel.replaceChildren();
-      this.candPanel.hidden = true;
+      this.keepFocus(() => {
+        this.candPanel.replaceChildren();
+        this.candPanel.hidden = true;
+      });
       return;
     }
     this.candPanel.hidden = false;
     const f = this.t.get("candidates_frame");
-    this.candPanel.replaceChildren(
-      ...candidatePanel({
-        cands: this.cands,
-        frame: f,
-        bmp: this.frames.peek(f),
-        onAccept: (i) => this.accept(i),
-        onReject: () => this.reject(),
-        onHover: (i) => {
-          this.hoverCand = i;
-          this.drawHover();
-        }
-      })
-    );
+    const panel = candidatePanel({
+      cands: this.cands,
+      frame: f,
+      bmp: this.frames.peek(f),
+      onAccept: (i) => this.accept(i),
+      onReject: () => this.reject(),
+      onHover: (i) => {
+        this.hoverCand = i;
+        this.drawHover();
+      }
+    });
+    this.keepFocus(() => this.candPanel.replaceChildren(...panel));
   }
   renderLibrary() {
     const lib = this.t.get("adapters") || {};
     const open = Boolean(lib.rows && lib.rows.length);
-    this.libraryEl.hidden = !open;
-    this.libraryEl.replaceChildren(
-      ...open ? libraryPanel(lib, {
-        onLoad: (path) => this.act(EVENTS.EXPORT, { format: "load_adapters", path }),
-        onClose: () => this.t.set("adapters", {})
-      }) : []
-    );
+    const rows = open ? libraryPanel(lib, {
+      onLoad: (path) => this.act(EVENTS.EXPORT, { format: "load_adapters", path }),
+      onClose: () => this.t.set("adapters", {})
+    }) : [];
+    this.keepFocus(() => {
+      this.libraryEl.hidden = !open;
+      this.libraryEl.replaceChildren(...rows);
+    });
+  }
+  /** Run `render`, which may remove or hide controls: if it takes away the focused one, the
+   * widget takes the focus, as when a focused button is disabled (renderStatus). Else the
+   * focus would drop to the page and the next keys reach nobody (or JupyterLab). */
+  keepFocus(render2) {
+    const had = document.activeElement;
+    const inside = had !== this.root && this.root.contains(had);
+    render2();
+    if (inside && (!this.root.contains(had) || had.closest("[hidden]"))) this.root.focus({ preventScroll: true });
   }
   drawHover() {
     const c = this.canvases.hover;

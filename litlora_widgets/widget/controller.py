@@ -57,6 +57,7 @@ class Controller:
         self._internal = threading.local()
         self._long = 0  # long tasks queued or running (main thread increments)
         self._long_lock = threading.Lock()
+        self._counted = False  # the worker's running task is in _long (worker thread only)
         self._notices = 0
         #: what the per-frame IoU compares against ("ground truth" when annotate() got one)
         self.iou_against = "your masks"
@@ -73,6 +74,13 @@ class Controller:
                 self.frames.request(list(ev.frames))
             elif isinstance(ev, E.Stop):
                 self.stop()
+            elif isinstance(ev, E.Seek) and from_ui:
+                # the view states the frame it shows before an action (transport.js: its own
+                # trait update may still wait in ipywidgets' queue). Taken as the view's state
+                # (echoed, not sent back as a move that could pull a view that has moved on
+                # since back to this frame)
+                if ev.frame != self.app.frame:
+                    self.app.set_state({"frame": ev.frame})
             elif isinstance(ev, E.Seek):
                 self.app.frame = ev.frame
             elif isinstance(ev, E.ClearError):
@@ -107,6 +115,7 @@ class Controller:
     def _run(self, ev: E.Event, from_ui: bool) -> None:
         from .handlers import HANDLERS
 
+        self._counted = ev.long
         try:
             f = ev.on_frame
             if from_ui and f is not None and f != self.app.frame:
@@ -116,17 +125,26 @@ class Controller:
                 self.set_traits(error="")
             HANDLERS[type(ev)](self, ev)
         finally:
-            if ev.long:
-                with self._long_lock:
-                    self._long -= 1
+            self._uncount()
+
+    def _uncount(self) -> None:
+        """The running task stops counting as busy: when it ends, or as it tells the view it
+        is done (busy ""), whichever comes first. Later would refuse a press the view sent
+        after that, rightly."""
+        if self._counted:
+            self._counted = False
+            with self._long_lock:
+                self._long -= 1
 
     def stop(self) -> None:
         """Cancel the running task at its next frame/epoch and drop queued long tasks."""
         self.cancel.set()
         self.s.cancel()
-        self.worker.drop_pending(
+        dropped = self.worker.drop_pending(
             keep=lambda label: not E.EVENTS[label].long if label in E.EVENTS else True
         )
+        with self._long_lock:  # long tasks that will never run no longer count as busy
+            self._long = max(0, self._long - dropped)
         with self.publish_lock:
             # only while the task has not published its end yet: "stopping…" must never
             # overwrite "propagating forward: stopped after 12 frames" (a race seen under load)
@@ -157,6 +175,8 @@ class Controller:
     def set_traits(self, **values) -> None:
         """Publish in one message. ``busy`` is set last, so a Python observer that sees the
         task end (busy "") sees its outcome (status, masks) already in place."""
+        if values.get("busy") == "" and self.worker.is_current:
+            self._uncount()  # before the view hears it
         with self.publish_lock, self.app.hold_sync():
             for k in sorted(values, key=lambda k: k == "busy"):
                 setattr(self.app, k, values[k])
