@@ -1136,3 +1136,214 @@ def test_static_html_export_shows_the_overlay(predictor, browser, tmp_path):
         server.shutdown()
     assert not remote, f"the export fetched from outside: {remote}"
     assert not errors, errors
+
+
+# ---- hover values on the curves (item 7), the review queue on the timeline (#11, item 5) -------
+CURVES_SETUP = """\
+import json, os, threading
+from dataclasses import replace
+from pathlib import Path
+from litlora_widgets import Session, load_predictor
+from litlora_widgets.build_sam import default_lit_config
+from litlora_widgets.datasets import demo_clip
+from litlora_widgets.widget import LitLoraApp
+
+OUT = Path({out!r})
+frames, gt = demo_clip()  # the embedded video (24 frames) and its ground truth
+predictor = load_predictor(device="cpu")  # the embedded model: IoUs that differ per frame
+lit_config = replace(default_lit_config(predictor), init_epochs=8, min_epochs=8)
+s = Session(predictor, frames, lit=True, autosave=False, lit_config=lit_config)
+s.import_masks(gt, as_reference=True)
+obj = s.add_object()
+s.add_mask(0, obj, gt[0] == obj)
+for _ in s.propagate(progress=False):
+    pass
+s.correct({corrected}, obj, mask=gt[{corrected}] == obj)  # a run for the training curve
+app = LitLoraApp(s)
+_lock = threading.Lock()
+
+def dump(_=None):
+    with _lock:
+        state = {{
+            "frame": app.frame, "busy": app.busy, "error": app.error, "selected": app.selected,
+            "iou": {{str(f): v for f, v in s.reference_iou(obj).items()}},
+            "codes": {{str(r["obj_id"]): r["codes"] for r in app.timeline["rows"]}},
+            "review": {{str(r["obj_id"]): [q["frame"] for q in r["review"]]
+                        for r in app.timeline["rows"]}},
+            "training": [{{k: r.get(k) for k in ("losses", "ious", "expert", "new_expert",
+                                                 "frame", "train_iou")}}
+                         for r in app.curves["training"]],
+        }}
+        (OUT / "state.tmp").write_text(json.dumps(state))
+        os.replace(OUT / "state.tmp", OUT / "state.json")
+
+app.observe(dump, names=["frame", "timeline", "curves", "busy", "error", "selected"])
+dump()
+app
+"""
+CORRECTED = 12
+
+
+def js_fixed(x, digits: int = 2) -> str:
+    """JavaScript's ``x.toFixed(digits)`` (ties of the exact binary value round up, where
+    Python's format rounds them to even), "–" for no value."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if x is None:
+        return "–"
+    return str(Decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def js_precision3(x) -> str:
+    """JavaScript's ``x.toPrecision(3)`` for 1e-6 <= |x| < 1e21 (losses), "–" for none."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if x is None:
+        return "–"
+    d = Decimal(x)
+    r = d.quantize(Decimal(1).scaleb(d.adjusted() - 2), rounding=ROUND_HALF_UP)
+    if r.adjusted() != d.adjusted():  # 9.996 -> 10.0: one digit less after the point
+        r = d.quantize(Decimal(1).scaleb(d.adjusted() - 1), rounding=ROUND_HALF_UP)
+    return f"{r:f}"
+
+
+def test_js_number_formats():
+    assert js_fixed(0.875) == "0.88" and f"{0.875:.2f}" == "0.88"
+    assert js_fixed(0.125) == "0.13" != f"{0.125:.2f}"  # an exact tie: JS rounds it up
+    assert js_fixed(1.0) == "1.00" and js_fixed(None) == "–"
+    assert [js_precision3(x) for x in (0.41234, 1.2345, 0.5, 0.0312, 9.996)] == [
+        "0.412",
+        "1.23",
+        "0.500",
+        "0.0312",
+        "10.0",
+    ]
+
+
+@pytest.fixture(scope="module")
+def curves_nb(lab, browser):
+    if not TINY_WEIGHTS.is_file():
+        pytest.skip(f"no embedded weights at {TINY_WEIGHTS}")
+    n = open_notebook(lab, browser, "curves", CURVES_SETUP, size=(256, 256), corrected=CORRECTED)
+    # the whole widget in the window: an element screenshot then scrolls nothing away from
+    # under the mouse (a hover would end)
+    n.root.evaluate("el => el.scrollIntoView({block: 'start'})")
+    yield n
+    n.page.close()
+
+
+def chart_page_x(nb: Notebook, selector: str, x: float) -> tuple[float, float]:
+    """Page position of content-box x (CSS px, where the chart draws) on a chart canvas, at
+    the canvas's mid-height."""
+    canvas = nb.root.locator(selector)
+    canvas.scroll_into_view_if_needed()
+    return canvas.evaluate(
+        """(c, x) => {
+            const r = c.getBoundingClientRect();
+            return [r.left + c.clientLeft + x, r.top + r.height / 2];
+        }""",
+        x,
+    )
+
+
+def test_curve_hover_shows_frame_and_iou_then_epoch_loss_and_iou(curves_nb):
+    nb = curves_nb
+    st = nb.wait_state(lambda s: s.get("training"), 60, "the kernel's state")
+    assert st["error"] == ""
+    n = len(st["codes"]["1"])
+    iou = {int(f): v for f, v in st["iou"].items()}
+    canvas = nb.root.locator("canvas.ll-curve-iou")
+    x0, x1 = (float(canvas.get_attribute(f"data-plot-x{i}")) for i in (0, 1))
+    readout = nb.root.locator("[data-testid=iou-readout]")
+    assert readout.is_hidden()
+    # the worst tracked frame, and the corrected one (IoU 1 against the ground truth)
+    worst = min((f for f, c in enumerate(st["codes"]["1"]) if c in "tu0"), key=iou.get)
+    for f in (worst, CORRECTED):
+        nb.page.mouse.move(*chart_page_x(nb, "canvas.ll-curve-iou", x0 + f * (x1 - x0) / (n - 1)))
+        nb.wait_data("hover", lambda v, f=f: v == f"iou:{f}", 10)
+        assert readout.is_visible()
+        assert readout.inner_text() == f"frame {f} · IoU vs ground truth · object 1: " + js_fixed(
+            iou[f]
+        )
+    nb.shot("curve_hover_iou")
+    # the training curve of the correction: epoch i of n with its loss and IoU
+    (run,) = st["training"]
+    losses, ious = run["losses"], run["ious"]
+    epochs = len(losses)
+    assert epochs >= 2 and run["frame"] == CORRECTED
+    train = nb.root.locator("canvas.ll-curve-train")
+    e0, e1 = (float(train.get_attribute(f"data-epoch-x{i}")) for i in (0, 1))
+    readout = nb.root.locator("[data-testid=training-readout]")
+    i = epochs // 2
+    nb.page.mouse.move(
+        *chart_page_x(nb, "canvas.ll-curve-train", e0 + i * (e1 - e0) / (epochs - 1))
+    )
+    nb.wait_data("hover", lambda v: v == f"training:epoch:{i}", 10)
+    assert readout.inner_text() == (
+        f"epoch {i + 1} of {epochs} · loss {js_precision3(losses[i])} · IoU {js_fixed(ious[i])}"
+    )
+    nb.shot("curve_hover_training")
+    # over the correction's dot: its frame, expert and the IoU the status line reported
+    r0 = float(train.get_attribute("data-run-x0"))
+    nb.page.mouse.move(*chart_page_x(nb, "canvas.ll-curve-train", r0))
+    nb.wait_data("hover", lambda v: v == "training:run:0", 10)
+    expert = (
+        "no expert kept"
+        if run["expert"] is None
+        else f"expert {run['expert']}" + (" (new)" if run["new_expert"] else "")
+    )
+    assert readout.inner_text() == (
+        f"correction 1 of 1 · frame {CORRECTED} · {expert} · IoU {js_fixed(run['train_iou'])}"
+    )
+    # the pointer leaves: no readout
+    nb.root.locator(".ll-title").hover()
+    nb.wait_data("hover", lambda v: v == "", 10)
+    assert readout.is_hidden() and nb.root.locator("[data-testid=iou-readout]").is_hidden()
+
+
+def test_review_queue_marks_the_timeline_and_r_jumps_to_the_next_queued_frame(curves_nb):
+    nb = curves_nb
+    st = nb.wait_state(lambda s: s.get("review"), 60, "the kernel's state")
+    codes, queue = st["codes"]["1"], st["review"]["1"]
+    tracked = sum(c in "tu0" for c in codes)
+    assert codes[0] == "p" and codes[CORRECTED] == "c" and tracked == len(codes) - 2
+    assert len(queue) == round(tracked / 10) and all(codes[f] in "tu0" for f in queue)
+    nb.wait_data("review", lambda v: v == "1:" + ",".join(map(str, queue)))
+    nb.focus()
+    nb.page.keyboard.press("Home")  # the playhead on frame 0 (a prompt), clear of every mark
+    nb.wait_data("frame", lambda v: v == "0")
+    # a dark mark on each queued frame's cell (row 0, 3 CSS px under its top), none elsewhere
+    n = len(codes)
+    px = nb.page.evaluate(
+        """([frames, n]) => {
+            const c = document.querySelectorAll('.litlora')[0].querySelector('canvas.ll-timeline');
+            const k = c.width / c.getBoundingClientRect().width;
+            const w = c.getBoundingClientRect().width;
+            const ctx = c.getContext('2d');
+            return frames.map((f) => Array.from(ctx.getImageData(
+                Math.floor((f + 0.5) / n * w * k), Math.floor(5 * k), 1, 1).data));
+        }""",
+        [list(range(n)), n],
+    )
+    dark = [f for f, p in enumerate(px) if p[3] == 255 and max(p[:3]) <= 23]
+    assert dark == sorted(queue), (dark, queue)
+    nb.shot("review_queue")
+    # R from frame 0: the queued frames in order, then from the start again; Shift+R back
+    order = sorted(queue)
+    for f in [*order, order[0]]:
+        nb.page.keyboard.press("r")
+        nb.wait_data("frame", lambda v, f=f: v == str(f))
+        nb.wait_state(lambda s, f=f: s["frame"] == f, 30, "the kernel to follow")
+        rank = queue.index(f) + 1
+        assert nb.data("notice").startswith(
+            f"frame {f} to review, #{rank} of {len(queue)} for object 1"
+        )
+    nb.page.keyboard.press("Shift+R")
+    nb.wait_data("frame", lambda v: v == str(order[-1]))
+    # the button does the same as R
+    btn = nb.root.locator("[data-testid=review-next]")
+    assert btn.is_enabled()
+    btn.click()
+    nb.wait_data("frame", lambda v: v == str(order[0]))
+    nb.wait_state(lambda s: s["frame"] == order[0], 30, "the kernel to follow the button")
+    nb.shot("review_jump")

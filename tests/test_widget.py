@@ -327,6 +327,7 @@ def test_annotate_defaults_to_the_synthetic_clip_with_reference(predictor):
         (series,) = app.curves["iou"]
         assert series["obj_id"] == 1 and series["points"][0][0] == 0  # IoU against ground truth
         assert app.curves["iou_label"] == "IoU per frame vs ground truth"
+        assert app.curves["against"] == "ground truth"  # the hover readout says it
         assert app.model_notice == ""  # the embedded model on its own demo clip
     finally:
         app.close()
@@ -707,3 +708,58 @@ def test_busy_is_published_last(app):
     assert seen == ["working"] or seen == ["done: 3 frames", "working"]
     app._ctl.set_traits(busy="", status="tracking: done after 3 frames")
     assert seen[-1] == "tracking: done after 3 frames"
+
+
+# ---- issue #12, item 7 and #11, item 5: hover values, the review queue on the timeline -------
+def test_review_k_is_a_tenth_of_the_tracked_frames_at_least_one():
+    assert [state.review_k(n) for n in (0, 1, 5, 14, 15, 23, 26, 100)] == [0, 1, 1, 1, 2, 2, 3, 10]
+
+
+def test_timeline_sends_each_objects_review_queue(predictor):
+    import re
+    from pathlib import Path
+
+    frames, masks = moving_square_clip(num_frames=24)
+    app = LitLoraApp(Session(predictor, frames, lit=False, autosave=False))
+    try:
+        s = app.session
+        assert app.curves["against"] == "your masks"
+        app.import_mask(masks[0], frame=0)  # a mask prompt: object 1
+        app.dispatch({"type": "propagate", "direction": "forward"})
+        assert app.wait(180) and app.error == ""
+        (row,) = app.timeline["rows"]
+        assert row["codes"][0] == "p" and len(s.tracked_frames(1)) == 24
+        # 23 tracked frames: the 2 most likely wrong, as Session.review_queue ranks them
+        items = s.review_queue(1, 2)
+        assert len(items) == 2
+        assert row["review"] == [
+            {"frame": it.frame, "score": it.score, "why": "; ".join(it.reasons)} for it in items
+        ]
+        assert all(row["codes"][it.frame] in "tu0" for it in items)
+        assert app.timeline["review_fraction"] == 0.1
+        json.dumps(app.timeline, allow_nan=False)
+        # the keys the JS reads (js/src/timeline.js ROW_KEYS, REVIEW_KEYS) are the ones sent
+        src = (Path(__file__).parents[1] / "js" / "src" / "timeline.js").read_text()
+        js = {
+            name: re.findall(r'"(\w+)"', re.search(rf"{name} = \[([^\]]*)\]", src).group(1))
+            for name in ("ROW_KEYS", "REVIEW_KEYS")
+        }
+        assert list(row) == js["ROW_KEYS"] and list(row["review"][0]) == js["REVIEW_KEYS"]
+        # the top frame given as a mask is confirmed: it leaves the queue, which is re-ranked
+        top = items[0].frame
+        app.import_mask(masks[top], frame=top)
+        assert app.wait(60) and app.error == ""
+        (row,) = app.timeline["rows"]
+        assert row["codes"][top] == "p"
+        again = s.review_queue(1, 2)  # 22 tracked frames: still 2
+        assert [q["frame"] for q in row["review"]] == [it.frame for it in again]
+        assert top not in [q["frame"] for q in row["review"]]
+        # a second object without tracked frames has an empty queue
+        app.dispatch({"type": "add_object"})
+        app.dispatch({"type": "click", "frame": 5, "obj_id": 2, "x": 100, "y": 70, "label": 1})
+        assert app.wait(60) and app.error == ""
+        rows = {r["obj_id"]: r for r in app.timeline["rows"]}
+        assert rows[2]["review"] == [] and rows[2]["codes"][5] == "p"
+        assert [q["frame"] for q in rows[1]["review"]] == [it.frame for it in again]
+    finally:
+        app.close()

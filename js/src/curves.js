@@ -1,8 +1,13 @@
 // Live curves drawn on small canvases from the `curves` trait (no plotting library):
-//   iou:      [{obj_id, points: [[frame, iou], ...]}]   per-frame IoU against the reference
-//   training: [{expert, new_expert, frame, obj, losses: [...], ious: [...], train_iou}] (obj_id)
-//   live:     {expert, losses: [...], ious: [...]} while a correction trains, else null
-//   marks:    [{kind: "correction" | "accept" | "prompt", frame, obj_id}]
+//   iou:       [{obj_id, points: [[frame, iou], ...]}]   per-frame IoU against the reference
+//   against:   what the IoU compares against: "ground truth" or "your masks"
+//   iou_label: the chart's title ("IoU per frame vs ground truth")
+//   training:  [{expert, new_expert, frame, obj_id, losses: [...], ious: [...], train_iou}]
+//   live:      {losses: [...], ious: [...]} while a correction trains, else null
+//   marks:     [{kind: "correction" | "accept" | "prompt", frame, obj_id}]
+// Hover values (issue #12, item 7): the view keeps what the pointer is over as state
+// ({chart: "iou", frame} or {chart: "training", epoch | run}) and shows the readout text of
+// iouReadout / trainingReadout in a DOM element over the chart.
 
 import { rgba } from "./colors.js";
 
@@ -16,10 +21,82 @@ export function scale(d0, d1, r0, r1) {
   return f;
 }
 
+/** Left and right margin of the IoU chart's plot (CSS px): frame 0 and the last frame. */
+export const IOU_PAD = 18;
+
 /** Frame under a pointer x on the IoU chart (inverse of the chart's x scale), clamped. */
-export function frameAtX(px, width, numFrames, pad = 6) {
+export function frameAtX(px, width, numFrames, pad = IOU_PAD) {
   const sx = scale(0, Math.max(1, numFrames - 1), pad, width - pad);
   return Math.max(0, Math.min(numFrames - 1, Math.round(sx.invert(px))));
+}
+
+/** "0.87", or "–" for a value the kernel sent as null (no IoU there). */
+export function fixed2(v) {
+  return typeof v === "number" && Number.isFinite(v) ? v.toFixed(2) : "–";
+}
+
+function precision3(v) {
+  return typeof v === "number" && Number.isFinite(v) ? v.toPrecision(3) : "–";
+}
+
+/** The IoU chart's readout at `frame`: each object's IoU there and what it compares against,
+ * e.g. "frame 12 · IoU vs ground truth · car: 0.87 · dog: –". */
+export function iouReadout(curves, frame, objects = []) {
+  const names = new Map(objects.map((o) => [o.id, o.name]));
+  const against = curves?.against ?? "your masks";
+  const series = curves?.iou ?? [];
+  const parts = series.map((s) => {
+    const p = (s.points ?? []).find((q) => q[0] === frame);
+    return `${names.get(s.obj_id) ?? `object ${s.obj_id}`}: ${fixed2(p ? p[1] : null)}`;
+  });
+  return [`frame ${frame}`, `IoU vs ${against}`, ...(parts.length ? parts : ["no objects yet"])].join(" · ");
+}
+
+/** Geometry of the training chart `w` CSS px wide: the epochs of the current run on the left
+ * (until `split`), one dot per correction on the right. */
+export function trainingLayout(curves, w) {
+  const runs = curves?.training ?? [];
+  const live = curves?.live ?? null;
+  const cur = live ?? runs[runs.length - 1] ?? null;
+  const pad = 6;
+  const split = Math.round(w * 0.7);
+  const n = cur ? Math.max(cur.ious?.length ?? 0, cur.losses?.length ?? 0) : 0;
+  return {
+    runs,
+    live,
+    cur,
+    n,
+    pad,
+    split,
+    sx: scale(0, Math.max(1, n - 1), pad, split - pad),
+    sxRuns: scale(0, Math.max(1, runs.length - 1), split + pad + 4, w - pad - 4),
+  };
+}
+
+/** What the pointer at x (CSS px) is over on the training chart: {epoch} (0-based index of
+ * the current run's epochs), {run} (a correction's dot) or null. */
+export function trainingHoverAt(px, width, curves) {
+  const g = trainingLayout(curves, width);
+  const clamp = (v, n) => Math.max(0, Math.min(n - 1, Math.round(v)));
+  if (px < g.split) return g.n ? { chart: "training", epoch: clamp(g.sx.invert(px), g.n) } : null;
+  return g.runs.length ? { chart: "training", run: clamp(g.sxRuns.invert(px), g.runs.length) } : null;
+}
+
+/** The training chart's readout: "epoch 3 of 12 · loss 0.412 · IoU 0.63" over the curves,
+ * "correction 2 of 3 · frame 5 · expert 1 (new) · IoU 0.85" over a correction's dot. */
+export function trainingReadout(curves, hover) {
+  const g = trainingLayout(curves, 100);
+  if (hover?.epoch !== undefined && g.cur && hover.epoch < g.n) {
+    const i = hover.epoch;
+    const of = g.live ? `${g.n} so far` : `${g.n}`;
+    return `epoch ${i + 1} of ${of} · loss ${precision3(g.cur.losses?.[i])} · IoU ${fixed2(g.cur.ious?.[i])}`;
+  }
+  if (hover?.run !== undefined && hover.run < g.runs.length) {
+    const r = g.runs[hover.run];
+    const expert = r.expert === null || r.expert === undefined ? "no expert kept" : `expert ${r.expert}${r.new_expert ? " (new)" : ""}`;
+    return `correction ${hover.run + 1} of ${g.runs.length} · frame ${r.frame} · ${expert} · IoU ${fixed2(r.train_iou)}`;
+  }
+  return "";
 }
 
 function setup(canvas) {
@@ -41,10 +118,11 @@ function polyline(ctx, pts, sx, sy) {
   ctx.stroke();
 }
 
-/** Per-frame IoU per object, timeline marks below, playhead at `frame`. */
-export function drawIouChart(canvas, curves, { numFrames, frame, colors }) {
+/** Per-frame IoU per object, timeline marks below, playhead at `frame`, the hovered frame
+ * (`hover`, or null) as a grey line with its points ringed. Returns the plot's x range. */
+export function drawIouChart(canvas, curves, { numFrames, frame, colors, hover = null }) {
   const { ctx, w, h } = setup(canvas);
-  const pad = 18;
+  const pad = IOU_PAD;
   const markH = 10;
   const sx = scale(0, Math.max(1, numFrames - 1), pad, w - pad);
   const sy = scale(0, 1, h - markH - 4, 12);
@@ -81,23 +159,35 @@ export function drawIouChart(canvas, curves, { numFrames, frame, colors }) {
   ctx.strokeStyle = "rgba(30,120,255,0.9)";
   ctx.lineWidth = 1;
   polyline(ctx, [[frame, 0], [frame, 1]], sx, sy);
+  if (hover !== null && hover !== undefined) {
+    ctx.strokeStyle = "rgba(90,90,90,0.8)";
+    ctx.setLineDash([2, 2]);
+    polyline(ctx, [[hover, 0], [hover, 1]], sx, sy);
+    ctx.setLineDash([]);
+    for (const series of curves?.iou ?? []) {
+      const p = (series.points ?? []).find((q) => q[0] === hover);
+      if (!p) continue;
+      ctx.strokeStyle = rgba(colors.get(series.obj_id) ?? [80, 80, 80], 1);
+      ctx.beginPath();
+      ctx.arc(sx(p[0]), sy(p[1]), 3.5, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+  }
+  return { x0: pad, x1: w - pad };
 }
 
-/** Training IoU (solid) and loss (dashed, scaled to its max) per epoch; final IoUs as dots. */
-export function drawTrainingChart(canvas, curves) {
+/** Training IoU (solid) and loss (dashed, scaled to its max) per epoch; final IoUs as dots;
+ * the hovered epoch or correction (`hover`: {epoch} | {run} | null) marked. */
+export function drawTrainingChart(canvas, curves, { hover = null } = {}) {
   const { ctx, w, h } = setup(canvas);
-  const runs = curves?.training ?? [];
-  const live = curves?.live;
-  const cur = live ?? runs[runs.length - 1];
-  const pad = 6;
-  const split = Math.round(w * 0.7);
+  const { runs, live, cur, pad, split, sx: sxEpochs, sxRuns } = trainingLayout(curves, w);
   ctx.fillStyle = "rgba(128,128,128,0.9)";
   const title = live ? "training…" : cur ? "last correction" : "no training yet";
   ctx.fillText(title, pad, 10);
   ctx.fillText("per correction", split + pad, 10);
   if (cur && cur.ious?.length) {
     const n = Math.max(cur.ious.length, cur.losses?.length ?? 0);
-    const sx = scale(0, Math.max(1, n - 1), pad, split - pad);
+    const sx = sxEpochs;
     const sy = scale(0, 1, h - 14, 14);
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = "rgb(40,170,60)";
@@ -118,13 +208,26 @@ export function drawTrainingChart(canvas, curves) {
     ctx.fillText(`- - loss (÷ ${maxLoss.toPrecision(2)})`, pad + 62, h - 2);
     ctx.fillStyle = "rgba(128,128,128,0.9)";
     ctx.fillText(`· ${n} epoch${n === 1 ? "" : "s"}`, pad + 78, 10);
+    if (hover?.epoch !== undefined && hover.epoch < n) {
+      ctx.strokeStyle = "rgba(90,90,90,0.8)";
+      ctx.lineWidth = 1;
+      ctx.setLineDash([2, 2]);
+      polyline(ctx, [[hover.epoch, 0], [hover.epoch, 1]], sx, sy);
+      ctx.setLineDash([]);
+    }
   }
-  const sx2 = scale(0, Math.max(1, runs.length - 1), split + pad + 4, w - pad - 4);
   const sy2 = scale(0, 1, h - 4, 14);
   runs.forEach((r, i) => {
     ctx.fillStyle = r.new_expert ? "rgb(145,30,180)" : "rgb(0,130,200)";
     ctx.beginPath();
-    ctx.arc(sx2(i), sy2(r.train_iou ?? 0), 3, 0, 2 * Math.PI);
+    ctx.arc(sxRuns(i), sy2(r.train_iou ?? 0), 3, 0, 2 * Math.PI);
     ctx.fill();
+    if (hover?.run === i) {
+      ctx.strokeStyle = "rgba(60,60,60,0.9)";
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.arc(sxRuns(i), sy2(r.train_iou ?? 0), 5.5, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
   });
 }

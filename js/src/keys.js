@@ -16,6 +16,7 @@ export const HELP = [
   ["[ / ]", "previous / next object"],
   ["H", "hide / show masks"],
   ["S", "step one frame"],
+  ["R / Shift + R", "next / previous frame to review (▼ on the timeline)"],
   ["Ctrl + Z / Ctrl + Shift + Z", "undo / redo"],
   ["?", "this help"],
 ];
@@ -62,6 +63,10 @@ export function keyAction(ev, state = {}) {
     case "s":
     case "S":
       return { type: "step" };
+    case "r":
+      return { type: "review", dir: 1 };
+    case "R":
+      return { type: "review", dir: ev.shiftKey ? -1 : 1 };
     default:
       if (/^[1-9]$/.test(key) && state.hasCandidates) {
         const index = Number(key) - 1;

@@ -2,9 +2,17 @@
 // coded by the kernel (`timeline` trait, litlora_widgets/widget/state.py TIMELINE_CODES):
 //   "." nothing · "t" tracked · "u" SAM2 unsure · "0" tracked, object absent ·
 //   "p" prompt (keyframe) · "c" correction · "a" accepted candidate
-// The current frame is a vertical line; click or drag to jump.
+// and each row's review queue (`review`: the tracked frames most likely wrong, most likely
+// first, from Session.review_queue; state.py ReviewQueues), drawn as a dark triangle on
+// the cell. The current frame is a vertical line; click or drag to jump; R jumps to the next
+// frame to review.
 
 import { rgba } from "./colors.js";
+
+// the keys of the kernel's rows (tests/test_widget.py checks state.py sends exactly these)
+export const ROW_KEYS = ["obj_id", "codes", "review"];
+export const REVIEW_KEYS = ["frame", "score", "why"];
+export const REVIEW_COLOR = [20, 20, 20];
 
 export const ROW_H = 10;
 export const GAP = 2;
@@ -53,6 +61,37 @@ export function timelineHeight(rows) {
   return Math.max(1, rows) * (ROW_H + GAP) + GAP;
 }
 
+/** The frames to review of object `objId` (every object's when it has no row), ascending. */
+export function reviewFrames(timeline, objId) {
+  const rows = timeline?.rows ?? [];
+  const own = rows.filter((r) => r.obj_id === objId);
+  const frames = (own.length ? own : rows).flatMap((r) => (r.review ?? []).map((q) => q.frame));
+  return [...new Set(frames)].sort((a, b) => a - b);
+}
+
+/** The queued frame after `current` (dir 1) or before it (dir -1), wrapping around:
+ * {frame, wrapped}, or null when nothing is queued. */
+export function nextReview(frames, current, dir = 1) {
+  if (!frames.length) return null;
+  const f = dir > 0 ? frames.find((x) => x > current) : [...frames].reverse().find((x) => x < current);
+  if (f !== undefined) return { frame: f, wrapped: false };
+  return { frame: dir > 0 ? frames[0] : frames[frames.length - 1], wrapped: true };
+}
+
+/** The review mark of frame f in row r: a triangle pointing down, centred on the cell, at
+ * least 7 CSS px wide so it shows on long videos. [[x, y], [x, y], [x, y]] in CSS px. */
+export function reviewMark(f, r, numFrames, width) {
+  const [x0, x1] = cellX(f, numFrames, width);
+  const cx = (x0 + x1) / 2;
+  const half = Math.max(3.5, Math.min(6, (x1 - x0) / 2));
+  const y = GAP + r * (ROW_H + GAP);
+  return [
+    [cx - half, y],
+    [cx + half, y],
+    [cx, y + ROW_H - 2],
+  ];
+}
+
 /** Draw every row at device resolution; returns the rows drawn. */
 export function drawTimeline(canvas, timeline, { numFrames, frame, colors, width }) {
   const rows = timeline?.rows ?? [];
@@ -76,6 +115,23 @@ export function drawTimeline(canvas, timeline, { numFrames, frame, colors, width
       ctx.fillStyle = rgba(c.slice(0, 3), c[3]);
       // whole pixels, at least one wide, so every frame stays visible on long videos
       ctx.fillRect(Math.floor(x0), y, Math.max(1, Math.floor(x1) - Math.floor(x0)), ROW_H);
+    }
+  });
+  // review marks on top of every row's cells
+  rows.forEach((row, r) => {
+    for (const q of row.review ?? []) {
+      if (!(q.frame >= 0 && q.frame < numFrames)) continue;
+      const [a, b, c] = reviewMark(q.frame, r, numFrames, width);
+      ctx.beginPath();
+      ctx.moveTo(...a);
+      ctx.lineTo(...b);
+      ctx.lineTo(...c);
+      ctx.closePath();
+      ctx.fillStyle = rgba(REVIEW_COLOR, 1);
+      ctx.fill();
+      ctx.strokeStyle = "rgba(255,255,255,0.9)";
+      ctx.lineWidth = 1;
+      ctx.stroke();
     }
   });
   const [x0, x1] = cellX(frame, numFrames, width);

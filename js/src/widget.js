@@ -6,21 +6,37 @@
 // label}, ...), never mouse moves; while it is busy only navigation goes out (transport.js).
 //
 // Modules: transport (kernel I/O, busy gate), layout (fit), draw (frame, masks, points),
-// pointer (clicks, boxes, right-click), candidates (side-by-side crops), timeline, curves
-// (charts), keys (bindings), dom (helpers).
+// pointer (clicks, boxes, right-click), candidates (side-by-side crops), timeline (rows,
+// review marks), curves (charts, hover readouts), keys (bindings), dom (helpers).
 
 import { CANDIDATE_COLORS, colorTable, toHex } from "./colors.js";
 import { LRUCache, prefetchPlan } from "./cache.js";
 import { decodeLabelMap } from "./masks.js";
 import { HELP, applySeek, keyAction } from "./keys.js";
-import { drawIouChart, drawTrainingChart } from "./curves.js";
+import {
+  drawIouChart,
+  drawTrainingChart,
+  frameAtX as iouFrameAt,
+  iouReadout,
+  scale,
+  trainingHoverAt,
+  trainingLayout,
+  trainingReadout,
+} from "./curves.js";
 import { EVENTS } from "./events.js";
 import { Gate, Transport } from "./transport.js";
 import { fitBox, maxFrameHeight, visibleHeight } from "./layout.js";
 import { clearCanvas, drawFrame, drawMaskLayer, drawPoints, drawSingleMask } from "./draw.js";
 import { Pointer } from "./pointer.js";
 import { candidatePanel } from "./candidates.js";
-import { LEGEND, cellColor, drawTimeline, frameAtX as timelineFrameAt } from "./timeline.js";
+import {
+  LEGEND,
+  cellColor,
+  drawTimeline,
+  nextReview,
+  reviewFrames,
+  frameAtX as timelineFrameAt,
+} from "./timeline.js";
 import { button, h } from "./dom.js";
 import { libraryPanel } from "./library.js";
 
@@ -46,6 +62,9 @@ export class AppView {
     this.localPrompts = [];
     this.cands = [];
     this.hoverCand = -1;
+    // what the pointer is over on a chart: {chart: "iou", frame}, {chart: "training", epoch}
+    // or {chart: "training", run}; null when it is over neither
+    this.hover = null;
     this.notice = "";
     this.noticeTimer = null;
     this.build();
@@ -85,7 +104,10 @@ export class AppView {
       this.drawTimeline();
       this.renderStatus();
     });
-    t.on("change:selected", () => this.renderObjects());
+    t.on("change:selected", () => {
+      this.renderObjects();
+      this.updateReviewButton();
+    });
     t.on("change:prompts", () => {
       this.localPrompts = [];
       this.drawPoints();
@@ -193,12 +215,15 @@ export class AppView {
       const c = cellColor(code, [120, 120, 120]);
       return h("span", { class: "ll-legend-item" }, h("i", { style: `background:rgba(${c.slice(0, 3).join(",")},${c[3]})` }), word);
     });
+    legend.push(h("span", { class: "ll-legend-item", title: "the frames most likely wrong: R jumps to the next" }, h("b", { class: "ll-legend-review" }, "▼"), "to review (R)"));
     this.legendEl = h("div", { class: "ll-legend" }, ...legend);
 
     this.slider = h("input", { type: "range", min: "0", class: "ll-slider", "aria-label": "frame" });
     this.slider.addEventListener("input", () => this.show(Number(this.slider.value)));
     this.frameLabel = h("span", { class: "ll-frame-label", "data-testid": "frame-label" });
     this.playBtn = button("▶", "play / pause (Space)", () => this.togglePlay());
+    this.reviewBtn = button("▼ review", "next frame to review (R; Shift+R: previous)", () => this.jumpToReview(1), "ll-review-next");
+    this.reviewBtn.dataset.testid = "review-next";
     const nav = h(
       "div",
       { class: "ll-nav" },
@@ -209,6 +234,7 @@ export class AppView {
       button("⇥", "last frame (End)", () => this.show(this.t.get("num_frames") - 1)),
       this.slider,
       this.frameLabel,
+      this.reviewBtn,
     );
 
     this.litBox = h("input", { type: "checkbox", class: "ll-lit" });
@@ -257,9 +283,18 @@ export class AppView {
 
     this.candPanel = h("div", { class: "ll-cands", "data-testid": "candidates" });
     this.libraryEl = h("div", { class: "ll-library", "data-testid": "adapters", hidden: true });
-    this.iouCanvas = h("canvas", { class: "ll-curve ll-curve-iou" });
+    this.iouCanvas = h("canvas", { class: "ll-curve ll-curve-iou" }); // a click jumps to the frame
     this.trainCanvas = h("canvas", { class: "ll-curve ll-curve-train" });
-    const curves = h("div", { class: "ll-curves" }, this.iouCanvas, this.trainCanvas);
+    // hover values: DOM readouts over the charts (their text is the state a test reads)
+    this.iouReadout = h("div", { class: "ll-readout", "data-testid": "iou-readout", hidden: true });
+    this.trainReadout = h("div", { class: "ll-readout", "data-testid": "training-readout", hidden: true });
+    const curves = h(
+      "div",
+      { class: "ll-curves" },
+      h("div", { class: "ll-chart ll-chart-iou" }, this.iouCanvas, this.iouReadout),
+      h("div", { class: "ll-chart ll-chart-train" }, this.trainCanvas, this.trainReadout),
+    );
+    this.bindCharts();
 
     const exp = (kind) => () => this.act(EVENTS.EXPORT, { format: kind });
     this.exportDir = h("input", { class: "ll-export-dir", title: "export folder", "aria-label": "export folder" });
@@ -317,6 +352,28 @@ export class AppView {
     };
     this.timeline.addEventListener("pointerup", end);
     this.timeline.addEventListener("pointercancel", end);
+  }
+
+  bindCharts() {
+    // x in the canvas's content box (where the charts draw), and that box's width
+    const at = (canvas, e) => {
+      const r = canvas.getBoundingClientRect();
+      return [e.clientX - r.left - (canvas.clientLeft || 0), canvas.clientWidth || r.width];
+    };
+    const iouAt = (e) => iouFrameAt(...at(this.iouCanvas, e), this.t.get("num_frames"));
+    this.iouCanvas.addEventListener("pointermove", (e) => this.setHover({ chart: "iou", frame: iouAt(e) }));
+    this.iouCanvas.addEventListener("click", (e) => this.show(iouAt(e)));
+    this.trainCanvas.addEventListener("pointermove", (e) =>
+      this.setHover(trainingHoverAt(...at(this.trainCanvas, e), this.t.get("curves"))),
+    );
+    for (const c of [this.iouCanvas, this.trainCanvas]) c.addEventListener("pointerleave", () => this.setHover(null));
+  }
+
+  /** The chart hover state: redraw the hovered chart's marker and its readout on change. */
+  setHover(hover) {
+    if (hoverKey(hover) === hoverKey(this.hover)) return;
+    this.hover = hover;
+    this.drawCurves();
   }
 
   /** Size the frame box: whole CSS px, aspect kept, the whole tool within the visible height. */
@@ -687,6 +744,9 @@ export class AppView {
   drawTimeline() {
     const tl = this.t.get("timeline") || {};
     this.root.dataset.timeline = (tl.rows ?? []).map((r) => `${r.obj_id}:${r.codes}`).join("|");
+    const queued = (r) => (r.review ?? []).map((q) => q.frame).join(",");
+    this.root.dataset.review = (tl.rows ?? []).map((r) => `${r.obj_id}:${queued(r)}`).join("|");
+    this.updateReviewButton();
     const width = this.timelineW || this.root.clientWidth;
     if (!width) return; // not laid out yet (hidden tab): drawn by fit() once it is
     const n = drawTimeline(this.timeline, tl, {
@@ -701,8 +761,64 @@ export class AppView {
   drawCurves() {
     const colors = colorTable(this.t.get("objects") || []);
     const curves = this.t.get("curves");
-    drawIouChart(this.iouCanvas, curves, { numFrames: this.t.get("num_frames"), frame: this.shown, colors });
-    drawTrainingChart(this.trainCanvas, curves);
+    const hv = this.hover;
+    const numFrames = this.t.get("num_frames");
+    const iouHover = hv?.chart === "iou" ? hv.frame : null;
+    const plot = drawIouChart(this.iouCanvas, curves, { numFrames, frame: this.shown, colors, hover: iouHover });
+    this.iouCanvas.dataset.plotX0 = String(plot.x0); // the plot's x range in CSS px
+    this.iouCanvas.dataset.plotX1 = String(plot.x1);
+    drawTrainingChart(this.trainCanvas, curves, { hover: hv?.chart === "training" ? hv : null });
+    // the readouts, next to the hovered frame / epoch
+    const iouW = this.iouCanvas.clientWidth;
+    const sx = scale(0, Math.max(1, numFrames - 1), plot.x0, plot.x1);
+    const iouText = iouHover === null ? "" : iouReadout(curves, iouHover, this.t.get("objects") || []);
+    placeReadout(this.iouReadout, iouText, iouHover === null ? 0 : sx(iouHover), iouW);
+    const trW = this.trainCanvas.clientWidth;
+    const g = trainingLayout(curves, trW || this.trainCanvas.width);
+    const tc = this.trainCanvas.dataset; // the plot's x ranges in CSS px (tests hover on them)
+    tc.epochX0 = String(g.sx(0));
+    tc.epochX1 = String(g.sx(Math.max(1, g.n - 1)));
+    tc.runX0 = String(g.sxRuns(0));
+    tc.runX1 = String(g.sxRuns(Math.max(1, g.runs.length - 1)));
+    const trText = hv?.chart === "training" ? trainingReadout(curves, hv) : "";
+    const trX = !trText ? 0 : hv.epoch !== undefined ? g.sx(hv.epoch) : g.sxRuns(hv.run);
+    placeReadout(this.trainReadout, trText, trX, trW);
+    this.root.dataset.hover = hoverKey(hv);
+  }
+
+  // ---- review queue (the ▼ marks on the timeline) -----------------------------------------
+  /** The selected object's queued frames (every object's when none is selected). */
+  reviewQueue() {
+    return reviewFrames(this.t.get("timeline") || {}, this.t.get("selected"));
+  }
+
+  updateReviewButton() {
+    const n = this.reviewQueue().length;
+    // a focused button being disabled would drop focus to the page: keys must stay ours
+    if (n === 0 && this.reviewBtn === document.activeElement) this.root.focus({ preventScroll: true });
+    this.reviewBtn.disabled = n === 0;
+    this.reviewBtn.title = n
+      ? `next frame to review (R; Shift+R: previous): ${n} queued`
+      : "no frame to review yet: propagate an object first";
+  }
+
+  /** Jump to the next queued frame after the current one (dir 1) or before it (dir -1). */
+  jumpToReview(dir = 1) {
+    const next = nextReview(this.reviewQueue(), this.shown, dir);
+    if (!next) {
+      this.showNotice("nothing to review yet: propagate an object first");
+      return;
+    }
+    this.show(next.frame);
+    const rows = this.t.get("timeline")?.rows ?? [];
+    const sel = this.t.get("selected");
+    const row = rows.find((r) => r.obj_id === sel && r.review?.some((q) => q.frame === next.frame)) ??
+      rows.find((r) => r.review?.some((q) => q.frame === next.frame));
+    const rank = row.review.findIndex((q) => q.frame === next.frame);
+    const name = (this.t.get("objects") || []).find((o) => o.id === row.obj_id)?.name ?? `object ${row.obj_id}`;
+    const why = row.review[rank].why ? `: ${row.review[rank].why}` : "";
+    const wrapped = next.wrapped ? " (from the start again)" : "";
+    this.showNotice(`frame ${next.frame} to review, #${rank + 1} of ${row.review.length} for ${name}${wrapped}${why}`);
   }
 
   // ---- pointer -----------------------------------------------------------------------------
@@ -790,6 +906,9 @@ export class AppView {
       case "step":
         this.act(EVENTS.STEP, { frame: this.shown });
         break;
+      case "review":
+        this.jumpToReview(action.dir);
+        break;
       default:
         this.act(action.type); // undo, redo
     }
@@ -803,6 +922,24 @@ export class AppView {
     this.t.close();
     this.frames?.clear();
   }
+}
+
+/** The chart hover state in words: "iou:12", "training:epoch:3", "training:run:0" or "". */
+function hoverKey(v) {
+  if (!v) return "";
+  if (v.chart === "iou") return `iou:${v.frame}`;
+  return v.epoch !== undefined ? `training:epoch:${v.epoch}` : `training:run:${v.run}`;
+}
+
+/** Show `text` in a chart's readout (hidden when empty) beside x (CSS px on a chart `width`
+ * wide): right of it when it fits, else left of it, always inside the chart. */
+function placeReadout(el, text, x, width) {
+  el.hidden = !text;
+  if (el.textContent !== text) el.textContent = text;
+  if (!text) return;
+  const w = Math.min(el.offsetWidth, width);
+  const left = x + 8 + w <= width ? x + 8 : x - 8 - w;
+  el.style.left = `${Math.round(Math.max(0, Math.min(width - w, left)))}px`;
 }
 
 function render({ model, el }) {

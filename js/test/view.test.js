@@ -215,3 +215,109 @@ test("no layer canvas matches the candidate card class", () => {
   assert.equal(root.querySelectorAll("canvas.ll-layer").length, 5);
   v.destroy();
 });
+
+// ---- issue #12, item 7: hover values; the review queue on the timeline ---------------------
+const rect = (el, width, height = 80) => {
+  el.getBoundingClientRect = () => ({ left: 0, top: 0, x: 0, y: 0, width, height, right: width, bottom: height });
+};
+const pointer = (el, type, clientX) => el.dispatchEvent(new MouseEvent(type, { clientX, clientY: 40, bubbles: true }));
+
+test("hover over the IoU chart: a readout with the frame and each object's IoU vs the reference", () => {
+  const m = model({
+    objects: [{ id: 1, name: "car", color: [230, 25, 75] }, { id: 2, name: "dog", color: [60, 180, 75] }],
+    curves: {
+      against: "ground truth",
+      iou_label: "IoU per frame vs ground truth",
+      iou: [{ obj_id: 1, points: [[3, 0.8125], [4, 0.9]] }, { obj_id: 2, points: [[4, 0.25]] }],
+      training: [],
+      live: null,
+      marks: [],
+    },
+  });
+  const { v, root } = view(m);
+  const canvas = root.querySelector("canvas.ll-curve-iou");
+  const readout = root.querySelector("[data-testid=iou-readout]");
+  assert.equal(readout.hidden, true);
+  rect(canvas, 218); // 10 frames over [18, 200]: frame f at 18 + f * 182 / 9
+  pointer(canvas, "pointermove", 18 + (4 * 182) / 9 + 3);
+  assert.equal(root.dataset.hover, "iou:4");
+  assert.equal(readout.hidden, false);
+  assert.equal(readout.textContent, "frame 4 · IoU vs ground truth · car: 0.90 · dog: 0.25");
+  pointer(canvas, "pointermove", 18 + (3 * 182) / 9);
+  assert.equal(readout.textContent, "frame 3 · IoU vs ground truth · car: 0.81 · dog: –");
+  // the readout follows the kernel: new values while hovering are shown at once
+  m.set("curves", { ...m.get("curves"), iou: [{ obj_id: 1, points: [[3, 0.5]] }] });
+  assert.equal(readout.textContent, "frame 3 · IoU vs ground truth · car: 0.50");
+  assert.equal(m.get("frame"), 0); // hovering never moves the playhead...
+  canvas.dispatchEvent(new MouseEvent("click", { clientX: 18 + (3 * 182) / 9, bubbles: true }));
+  assert.equal(m.get("frame"), 3); // ...a click does
+  pointer(canvas, "pointerleave", 0);
+  assert.equal(readout.hidden, true);
+  assert.equal(root.dataset.hover, "");
+  v.destroy();
+});
+
+test("hover over the training chart: epoch with loss and IoU, then a correction's dot", () => {
+  const m = model({
+    curves: {
+      iou: [],
+      training: [{ expert: 0, new_expert: true, frame: 6, obj_id: 1, losses: [0.8, 0.41234, 0.3], ious: [0.2, 0.625, 0.7], train_iou: 0.7 }],
+      live: null,
+      marks: [],
+    },
+  });
+  const { v, root } = view(m);
+  const canvas = root.querySelector("canvas.ll-curve-train");
+  const readout = root.querySelector("[data-testid=training-readout]");
+  rect(canvas, 200); // 3 epochs at x 6, 70, 134; the dots on the right from x 140
+  pointer(canvas, "pointermove", 72);
+  assert.equal(readout.textContent, "epoch 2 of 3 · loss 0.412 · IoU 0.63");
+  assert.equal(root.dataset.hover, "training:epoch:1");
+  pointer(canvas, "pointermove", 170);
+  assert.equal(readout.textContent, "correction 1 of 1 · frame 6 · expert 0 (new) · IoU 0.70");
+  pointer(canvas, "pointerleave", 0);
+  assert.equal(readout.hidden, true);
+  v.destroy();
+});
+
+test("review queue: marks listed, R and the button jump to the next queued frame, Shift+R back", () => {
+  const m = model({ num_frames: 12 });
+  const { v, root } = view(m);
+  const btn = root.querySelector("[data-testid=review-next]");
+  assert.equal(btn.disabled, true); // nothing queued yet
+  key(root, "r");
+  assert.equal(m.get("frame"), 0);
+  assert.equal(root.dataset.notice, "nothing to review yet: propagate an object first");
+  m.set("timeline", {
+    rows: [
+      {
+        obj_id: 1,
+        codes: "pttttttttttt",
+        review: [
+          { frame: 9, score: 0.8, why: "SAM2 predicted IoU 0.20" },
+          { frame: 4, score: 0.6, why: "area ×2.00 vs frame 3" },
+        ],
+      },
+    ],
+  });
+  assert.equal(root.dataset.review, "1:9,4");
+  assert.equal(btn.disabled, false);
+  key(root, "r");
+  assert.equal(m.get("frame"), 4);
+  assert.equal(root.dataset.frame, "4");
+  assert.equal(root.dataset.notice, "frame 4 to review, #2 of 2 for object 1: area ×2.00 vs frame 3");
+  btn.click();
+  assert.equal(m.get("frame"), 9);
+  assert.equal(root.dataset.notice, "frame 9 to review, #1 of 2 for object 1: SAM2 predicted IoU 0.20");
+  key(root, "r"); // past the last: from the start again
+  assert.equal(m.get("frame"), 4);
+  assert.match(root.dataset.notice, /^frame 4 to review, #2 of 2 for object 1 \(from the start again\)/);
+  root.dispatchEvent(new KeyboardEvent("keydown", { key: "R", shiftKey: true, bubbles: true, cancelable: true }));
+  assert.equal(m.get("frame"), 9);
+  // navigation: it also works while the kernel is busy, and sends no action
+  m.set("busy", "training");
+  key(root, "r");
+  assert.equal(m.get("frame"), 4);
+  assert.deepEqual(actions(m), []);
+  v.destroy();
+});

@@ -131,3 +131,109 @@ test("candidates: one crop around every box, names, grammar", () => {
   assert.equal(plural(1, "candidate"), "1 candidate");
   assert.equal(plural(3, "candidate"), "3 candidates");
 });
+
+// ---- issue #12, item 7: hover values ----------------------------------------------------------
+import { fixed2, frameAtX as iouFrameAt, iouReadout, trainingHoverAt, trainingReadout } from "../src/curves.js";
+import { REVIEW_COLOR, drawTimeline, nextReview, reviewFrames, reviewMark } from "../src/timeline.js";
+
+const CURVES = {
+  against: "ground truth",
+  iou: [
+    { obj_id: 1, points: [[0, 1], [1, 0.875], [2, 0.5]] },
+    { obj_id: 2, points: [[2, 0.3333]] },
+  ],
+  training: [
+    { expert: 0, new_expert: true, frame: 3, obj_id: 1, losses: [0.9, 0.5], ious: [0.4, 0.6], train_iou: 0.61 },
+    { expert: null, new_expert: false, frame: 5, obj_id: 1, losses: [1.2345, 0.04123, 0.0312], ious: [0.5, null, 0.7], train_iou: 0.7 },
+  ],
+  live: null,
+};
+const OBJECTS = [{ id: 1, name: "car" }, { id: 2, name: "dog" }];
+
+test("IoU readout: the frame, what it compares against, each object's value or –", () => {
+  assert.equal(iouReadout(CURVES, 2, OBJECTS), "frame 2 · IoU vs ground truth · car: 0.50 · dog: 0.33");
+  assert.equal(iouReadout(CURVES, 1, OBJECTS), "frame 1 · IoU vs ground truth · car: 0.88 · dog: –");
+  assert.equal(iouReadout({ ...CURVES, against: "your masks" }, 0, []), "frame 0 · IoU vs your masks · object 1: 1.00 · object 2: –");
+  assert.equal(iouReadout({}, 4, []), "frame 4 · IoU vs your masks · no objects yet");
+  assert.equal(fixed2(null), "–");
+  // the chart's x scale: frame 0 at the left margin, the last frame at the right one
+  assert.equal(iouFrameAt(18, 218, 11), 0);
+  assert.equal(iouFrameAt(18 + 7 * 18.2, 218, 11), 7);
+  assert.equal(iouFrameAt(200, 218, 11), 10);
+});
+
+test("training readout: epochs of the last run on the left, one correction per dot on the right", () => {
+  // width 200: epochs over [6, 134] (3 epochs: 6, 70, 134), dots over [150, 190]
+  assert.deepEqual(trainingHoverAt(70, 200, CURVES), { chart: "training", epoch: 1 });
+  assert.deepEqual(trainingHoverAt(0, 200, CURVES), { chart: "training", epoch: 0 });
+  assert.deepEqual(trainingHoverAt(139, 200, CURVES), { chart: "training", epoch: 2 });
+  assert.deepEqual(trainingHoverAt(152, 200, CURVES), { chart: "training", run: 0 });
+  assert.deepEqual(trainingHoverAt(199, 200, CURVES), { chart: "training", run: 1 });
+  assert.equal(trainingReadout(CURVES, { epoch: 0 }), "epoch 1 of 3 · loss 1.23 · IoU 0.50");
+  assert.equal(trainingReadout(CURVES, { epoch: 1 }), "epoch 2 of 3 · loss 0.0412 · IoU –");
+  assert.equal(trainingReadout(CURVES, { run: 0 }), "correction 1 of 2 · frame 3 · expert 0 (new) · IoU 0.61");
+  assert.equal(trainingReadout(CURVES, { run: 1 }), "correction 2 of 2 · frame 5 · no expert kept · IoU 0.70");
+  assert.equal(trainingReadout(CURVES, { epoch: 3 }), "");
+  const live = { ...CURVES, live: { losses: [0.7, 0.6], ious: [0.2, 0.25] } };
+  assert.equal(trainingReadout(live, { epoch: 1 }), "epoch 2 of 2 so far · loss 0.600 · IoU 0.25");
+  assert.equal(trainingHoverAt(50, 200, { training: [] }), null);
+});
+
+// ---- the review queue on the timeline ---------------------------------------------------------
+const TIMELINE = {
+  rows: [
+    { obj_id: 1, codes: "ptttttttt.", review: [{ frame: 7, score: 0.9, why: "a" }, { frame: 3, score: 0.5, why: "b" }] },
+    { obj_id: 2, codes: "..ptttt...", review: [{ frame: 5, score: 0.4, why: "c" }] },
+  ],
+};
+
+test("review: the selected object's queued frames, next / previous wrap around", () => {
+  assert.deepEqual(reviewFrames(TIMELINE, 1), [3, 7]);
+  assert.deepEqual(reviewFrames(TIMELINE, 2), [5]);
+  assert.deepEqual(reviewFrames(TIMELINE, 0), [3, 5, 7]); // none selected: every object's
+  assert.deepEqual(reviewFrames({}, 1), []);
+  assert.deepEqual(nextReview([3, 7], 0), { frame: 3, wrapped: false });
+  assert.deepEqual(nextReview([3, 7], 3), { frame: 7, wrapped: false });
+  assert.deepEqual(nextReview([3, 7], 7), { frame: 3, wrapped: true });
+  assert.deepEqual(nextReview([3, 7], 5, -1), { frame: 3, wrapped: false });
+  assert.deepEqual(nextReview([3, 7], 3, -1), { frame: 7, wrapped: true });
+  assert.equal(nextReview([], 3), null);
+});
+
+test("review marks: one dark triangle on each queued cell, on its object's row", () => {
+  const calls = [];
+  let path = [];
+  const ctx = {
+    setTransform() {},
+    clearRect() {},
+    fillRect() {},
+    beginPath: () => (path = []),
+    moveTo: (x, y) => path.push([x, y]),
+    lineTo: (x, y) => path.push([x, y]),
+    closePath() {},
+    fill() {
+      calls.push({ style: ctx.fillStyle, path: [...path] });
+    },
+    stroke() {},
+  };
+  const canvas = { style: {}, width: 0, height: 0, getContext: () => ctx };
+  const colors = new Map([[1, [1, 2, 3]], [2, [4, 5, 6]]]);
+  drawTimeline(canvas, TIMELINE, { numFrames: 10, frame: 0, colors, width: 100 });
+  const marks = calls.filter((c) => c.style === `rgba(${REVIEW_COLOR.join(", ")}, 1)`);
+  // cells are 10 px wide: frame 7 spans [70, 80), row 0 starts at y 2, row 1 at y 14
+  assert.deepEqual(marks.map((m) => m.path), [
+    [[70, 2], [80, 2], [75, 10]],
+    [[30, 2], [40, 2], [35, 10]],
+    [[50, 14], [60, 14], [55, 22]],
+  ]);
+  // on a long video the mark stays 7 px wide, centred on the frame's cell
+  assert.deepEqual(reviewMark(500, 0, 1000, 1000), [[497, 2], [504, 2], [500.5, 10]]);
+});
+
+test("keys: R / Shift+R jump to the next / previous frame to review", async () => {
+  const { keyAction } = await import("../src/keys.js");
+  assert.deepEqual(keyAction({ key: "r" }), { type: "review", dir: 1 });
+  assert.deepEqual(keyAction({ key: "R", shiftKey: true }), { type: "review", dir: -1 });
+  assert.deepEqual(keyAction({ key: "R" }), { type: "review", dir: 1 }); // caps lock
+  assert.equal(keyAction({ key: "r", ctrlKey: true }), null);
+});

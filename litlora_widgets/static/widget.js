@@ -167,6 +167,7 @@ var HELP = [
   ["[ / ]", "previous / next object"],
   ["H", "hide / show masks"],
   ["S", "step one frame"],
+  ["R / Shift + R", "next / previous frame to review (\u25BC on the timeline)"],
   ["Ctrl + Z / Ctrl + Shift + Z", "undo / redo"],
   ["?", "this help"]
 ];
@@ -212,6 +213,10 @@ function keyAction(ev, state = {}) {
     case "s":
     case "S":
       return { type: "step" };
+    case "r":
+      return { type: "review", dir: 1 };
+    case "R":
+      return { type: "review", dir: ev.shiftKey ? -1 : 1 };
     default:
       if (/^[1-9]$/.test(key) && state.hasCandidates) {
         const index = Number(key) - 1;
@@ -234,6 +239,65 @@ function scale(d0, d1, r0, r1) {
   f.invert = (p) => k === 0 ? d0 : d0 + (p - r0) / k;
   return f;
 }
+var IOU_PAD = 18;
+function frameAtX(px, width, numFrames, pad = IOU_PAD) {
+  const sx = scale(0, Math.max(1, numFrames - 1), pad, width - pad);
+  return Math.max(0, Math.min(numFrames - 1, Math.round(sx.invert(px))));
+}
+function fixed2(v) {
+  return typeof v === "number" && Number.isFinite(v) ? v.toFixed(2) : "\u2013";
+}
+function precision3(v) {
+  return typeof v === "number" && Number.isFinite(v) ? v.toPrecision(3) : "\u2013";
+}
+function iouReadout(curves, frame, objects = []) {
+  const names = new Map(objects.map((o) => [o.id, o.name]));
+  const against = curves?.against ?? "your masks";
+  const series = curves?.iou ?? [];
+  const parts = series.map((s) => {
+    const p = (s.points ?? []).find((q) => q[0] === frame);
+    return `${names.get(s.obj_id) ?? `object ${s.obj_id}`}: ${fixed2(p ? p[1] : null)}`;
+  });
+  return [`frame ${frame}`, `IoU vs ${against}`, ...parts.length ? parts : ["no objects yet"]].join(" \xB7 ");
+}
+function trainingLayout(curves, w) {
+  const runs = curves?.training ?? [];
+  const live = curves?.live ?? null;
+  const cur = live ?? runs[runs.length - 1] ?? null;
+  const pad = 6;
+  const split = Math.round(w * 0.7);
+  const n = cur ? Math.max(cur.ious?.length ?? 0, cur.losses?.length ?? 0) : 0;
+  return {
+    runs,
+    live,
+    cur,
+    n,
+    pad,
+    split,
+    sx: scale(0, Math.max(1, n - 1), pad, split - pad),
+    sxRuns: scale(0, Math.max(1, runs.length - 1), split + pad + 4, w - pad - 4)
+  };
+}
+function trainingHoverAt(px, width, curves) {
+  const g = trainingLayout(curves, width);
+  const clamp2 = (v, n) => Math.max(0, Math.min(n - 1, Math.round(v)));
+  if (px < g.split) return g.n ? { chart: "training", epoch: clamp2(g.sx.invert(px), g.n) } : null;
+  return g.runs.length ? { chart: "training", run: clamp2(g.sxRuns.invert(px), g.runs.length) } : null;
+}
+function trainingReadout(curves, hover) {
+  const g = trainingLayout(curves, 100);
+  if (hover?.epoch !== void 0 && g.cur && hover.epoch < g.n) {
+    const i = hover.epoch;
+    const of = g.live ? `${g.n} so far` : `${g.n}`;
+    return `epoch ${i + 1} of ${of} \xB7 loss ${precision3(g.cur.losses?.[i])} \xB7 IoU ${fixed2(g.cur.ious?.[i])}`;
+  }
+  if (hover?.run !== void 0 && hover.run < g.runs.length) {
+    const r = g.runs[hover.run];
+    const expert = r.expert === null || r.expert === void 0 ? "no expert kept" : `expert ${r.expert}${r.new_expert ? " (new)" : ""}`;
+    return `correction ${hover.run + 1} of ${g.runs.length} \xB7 frame ${r.frame} \xB7 ${expert} \xB7 IoU ${fixed2(r.train_iou)}`;
+  }
+  return "";
+}
 function setup(canvas) {
   const dpr = globalThis.devicePixelRatio || 1;
   const w = canvas.clientWidth || canvas.width;
@@ -251,9 +315,9 @@ function polyline(ctx, pts, sx, sy) {
   pts.forEach(([x, y], i) => i ? ctx.lineTo(sx(x), sy(y)) : ctx.moveTo(sx(x), sy(y)));
   ctx.stroke();
 }
-function drawIouChart(canvas, curves, { numFrames, frame, colors }) {
+function drawIouChart(canvas, curves, { numFrames, frame, colors, hover = null }) {
   const { ctx, w, h: h2 } = setup(canvas);
-  const pad = 18;
+  const pad = IOU_PAD;
   const markH = 10;
   const sx = scale(0, Math.max(1, numFrames - 1), pad, w - pad);
   const sy = scale(0, 1, h2 - markH - 4, 12);
@@ -289,21 +353,32 @@ function drawIouChart(canvas, curves, { numFrames, frame, colors }) {
   ctx.strokeStyle = "rgba(30,120,255,0.9)";
   ctx.lineWidth = 1;
   polyline(ctx, [[frame, 0], [frame, 1]], sx, sy);
+  if (hover !== null && hover !== void 0) {
+    ctx.strokeStyle = "rgba(90,90,90,0.8)";
+    ctx.setLineDash([2, 2]);
+    polyline(ctx, [[hover, 0], [hover, 1]], sx, sy);
+    ctx.setLineDash([]);
+    for (const series of curves?.iou ?? []) {
+      const p = (series.points ?? []).find((q) => q[0] === hover);
+      if (!p) continue;
+      ctx.strokeStyle = rgba(colors.get(series.obj_id) ?? [80, 80, 80], 1);
+      ctx.beginPath();
+      ctx.arc(sx(p[0]), sy(p[1]), 3.5, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+  }
+  return { x0: pad, x1: w - pad };
 }
-function drawTrainingChart(canvas, curves) {
+function drawTrainingChart(canvas, curves, { hover = null } = {}) {
   const { ctx, w, h: h2 } = setup(canvas);
-  const runs = curves?.training ?? [];
-  const live = curves?.live;
-  const cur = live ?? runs[runs.length - 1];
-  const pad = 6;
-  const split = Math.round(w * 0.7);
+  const { runs, live, cur, pad, split, sx: sxEpochs, sxRuns } = trainingLayout(curves, w);
   ctx.fillStyle = "rgba(128,128,128,0.9)";
   const title = live ? "training\u2026" : cur ? "last correction" : "no training yet";
   ctx.fillText(title, pad, 10);
   ctx.fillText("per correction", split + pad, 10);
   if (cur && cur.ious?.length) {
     const n = Math.max(cur.ious.length, cur.losses?.length ?? 0);
-    const sx = scale(0, Math.max(1, n - 1), pad, split - pad);
+    const sx = sxEpochs;
     const sy = scale(0, 1, h2 - 14, 14);
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = "rgb(40,170,60)";
@@ -322,14 +397,27 @@ function drawTrainingChart(canvas, curves) {
     ctx.fillText(`- - loss (\xF7 ${maxLoss.toPrecision(2)})`, pad + 62, h2 - 2);
     ctx.fillStyle = "rgba(128,128,128,0.9)";
     ctx.fillText(`\xB7 ${n} epoch${n === 1 ? "" : "s"}`, pad + 78, 10);
+    if (hover?.epoch !== void 0 && hover.epoch < n) {
+      ctx.strokeStyle = "rgba(90,90,90,0.8)";
+      ctx.lineWidth = 1;
+      ctx.setLineDash([2, 2]);
+      polyline(ctx, [[hover.epoch, 0], [hover.epoch, 1]], sx, sy);
+      ctx.setLineDash([]);
+    }
   }
-  const sx2 = scale(0, Math.max(1, runs.length - 1), split + pad + 4, w - pad - 4);
   const sy2 = scale(0, 1, h2 - 4, 14);
   runs.forEach((r, i) => {
     ctx.fillStyle = r.new_expert ? "rgb(145,30,180)" : "rgb(0,130,200)";
     ctx.beginPath();
-    ctx.arc(sx2(i), sy2(r.train_iou ?? 0), 3, 0, 2 * Math.PI);
+    ctx.arc(sxRuns(i), sy2(r.train_iou ?? 0), 3, 0, 2 * Math.PI);
     ctx.fill();
+    if (hover?.run === i) {
+      ctx.strokeStyle = "rgba(60,60,60,0.9)";
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.arc(sxRuns(i), sy2(r.train_iou ?? 0), 5.5, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
   });
 }
 
@@ -735,6 +823,7 @@ function candidatePanel({ cands, frame, bmp, side = 132, onAccept, onHover, onRe
 }
 
 // src/timeline.js
+var REVIEW_COLOR = [20, 20, 20];
 var ROW_H = 10;
 var GAP = 2;
 var LEGEND = [
@@ -767,12 +856,35 @@ function cellX(f, numFrames, width) {
   const w = width / Math.max(1, numFrames);
   return [f * w, (f + 1) * w];
 }
-function frameAtX(x, width, numFrames) {
+function frameAtX2(x, width, numFrames) {
   const f = Math.floor(x / Math.max(1, width) * numFrames);
   return Math.max(0, Math.min(numFrames - 1, f));
 }
 function timelineHeight(rows) {
   return Math.max(1, rows) * (ROW_H + GAP) + GAP;
+}
+function reviewFrames(timeline, objId) {
+  const rows = timeline?.rows ?? [];
+  const own = rows.filter((r) => r.obj_id === objId);
+  const frames = (own.length ? own : rows).flatMap((r) => (r.review ?? []).map((q) => q.frame));
+  return [...new Set(frames)].sort((a, b) => a - b);
+}
+function nextReview(frames, current, dir = 1) {
+  if (!frames.length) return null;
+  const f = dir > 0 ? frames.find((x) => x > current) : [...frames].reverse().find((x) => x < current);
+  if (f !== void 0) return { frame: f, wrapped: false };
+  return { frame: dir > 0 ? frames[0] : frames[frames.length - 1], wrapped: true };
+}
+function reviewMark(f, r, numFrames, width) {
+  const [x0, x1] = cellX(f, numFrames, width);
+  const cx = (x0 + x1) / 2;
+  const half = Math.max(3.5, Math.min(6, (x1 - x0) / 2));
+  const y = GAP + r * (ROW_H + GAP);
+  return [
+    [cx - half, y],
+    [cx + half, y],
+    [cx, y + ROW_H - 2]
+  ];
 }
 function drawTimeline(canvas, timeline, { numFrames, frame, colors, width }) {
   const rows = timeline?.rows ?? [];
@@ -795,6 +907,22 @@ function drawTimeline(canvas, timeline, { numFrames, frame, colors, width }) {
       const [x02, x12] = cellX(f, numFrames, width);
       ctx.fillStyle = rgba(c.slice(0, 3), c[3]);
       ctx.fillRect(Math.floor(x02), y, Math.max(1, Math.floor(x12) - Math.floor(x02)), ROW_H);
+    }
+  });
+  rows.forEach((row, r) => {
+    for (const q of row.review ?? []) {
+      if (!(q.frame >= 0 && q.frame < numFrames)) continue;
+      const [a, b, c] = reviewMark(q.frame, r, numFrames, width);
+      ctx.beginPath();
+      ctx.moveTo(...a);
+      ctx.lineTo(...b);
+      ctx.lineTo(...c);
+      ctx.closePath();
+      ctx.fillStyle = rgba(REVIEW_COLOR, 1);
+      ctx.fill();
+      ctx.strokeStyle = "rgba(255,255,255,0.9)";
+      ctx.lineWidth = 1;
+      ctx.stroke();
     }
   });
   const [x0, x1] = cellX(frame, numFrames, width);
@@ -858,6 +986,7 @@ var AppView = class {
     this.localPrompts = [];
     this.cands = [];
     this.hoverCand = -1;
+    this.hover = null;
     this.notice = "";
     this.noticeTimer = null;
     this.build();
@@ -895,7 +1024,10 @@ var AppView = class {
       this.drawTimeline();
       this.renderStatus();
     });
-    t.on("change:selected", () => this.renderObjects());
+    t.on("change:selected", () => {
+      this.renderObjects();
+      this.updateReviewButton();
+    });
     t.on("change:prompts", () => {
       this.localPrompts = [];
       this.drawPoints();
@@ -990,11 +1122,14 @@ var AppView = class {
       const c = cellColor(code, [120, 120, 120]);
       return h("span", { class: "ll-legend-item" }, h("i", { style: `background:rgba(${c.slice(0, 3).join(",")},${c[3]})` }), word);
     });
+    legend.push(h("span", { class: "ll-legend-item", title: "the frames most likely wrong: R jumps to the next" }, h("b", { class: "ll-legend-review" }, "\u25BC"), "to review (R)"));
     this.legendEl = h("div", { class: "ll-legend" }, ...legend);
     this.slider = h("input", { type: "range", min: "0", class: "ll-slider", "aria-label": "frame" });
     this.slider.addEventListener("input", () => this.show(Number(this.slider.value)));
     this.frameLabel = h("span", { class: "ll-frame-label", "data-testid": "frame-label" });
     this.playBtn = button("\u25B6", "play / pause (Space)", () => this.togglePlay());
+    this.reviewBtn = button("\u25BC review", "next frame to review (R; Shift+R: previous)", () => this.jumpToReview(1), "ll-review-next");
+    this.reviewBtn.dataset.testid = "review-next";
     const nav = h(
       "div",
       { class: "ll-nav" },
@@ -1004,7 +1139,8 @@ var AppView = class {
       button("\u25B7", "next frame (\u2192)", () => this.show(this.shown + 1)),
       button("\u21E5", "last frame (End)", () => this.show(this.t.get("num_frames") - 1)),
       this.slider,
-      this.frameLabel
+      this.frameLabel,
+      this.reviewBtn
     );
     this.litBox = h("input", { type: "checkbox", class: "ll-lit" });
     this.litBox.addEventListener("change", () => {
@@ -1058,7 +1194,15 @@ var AppView = class {
     this.libraryEl = h("div", { class: "ll-library", "data-testid": "adapters", hidden: true });
     this.iouCanvas = h("canvas", { class: "ll-curve ll-curve-iou" });
     this.trainCanvas = h("canvas", { class: "ll-curve ll-curve-train" });
-    const curves = h("div", { class: "ll-curves" }, this.iouCanvas, this.trainCanvas);
+    this.iouReadout = h("div", { class: "ll-readout", "data-testid": "iou-readout", hidden: true });
+    this.trainReadout = h("div", { class: "ll-readout", "data-testid": "training-readout", hidden: true });
+    const curves = h(
+      "div",
+      { class: "ll-curves" },
+      h("div", { class: "ll-chart ll-chart-iou" }, this.iouCanvas, this.iouReadout),
+      h("div", { class: "ll-chart ll-chart-train" }, this.trainCanvas, this.trainReadout)
+    );
+    this.bindCharts();
     const exp = (kind) => () => this.act(EVENTS.EXPORT, { format: kind });
     this.exportDir = h("input", { class: "ll-export-dir", title: "export folder", "aria-label": "export folder" });
     this.exportDir.addEventListener("change", () => this.t.set("export_dir", this.exportDir.value));
@@ -1106,7 +1250,7 @@ var AppView = class {
   bindTimeline() {
     const seekAt = (e) => {
       const r = this.timeline.getBoundingClientRect();
-      this.show(frameAtX(e.clientX - r.left, r.width, this.t.get("num_frames")));
+      this.show(frameAtX2(e.clientX - r.left, r.width, this.t.get("num_frames")));
     };
     this.timeline.addEventListener("pointerdown", (e) => {
       if (e.button !== 0) return;
@@ -1121,6 +1265,26 @@ var AppView = class {
     };
     this.timeline.addEventListener("pointerup", end);
     this.timeline.addEventListener("pointercancel", end);
+  }
+  bindCharts() {
+    const at = (canvas, e) => {
+      const r = canvas.getBoundingClientRect();
+      return [e.clientX - r.left - (canvas.clientLeft || 0), canvas.clientWidth || r.width];
+    };
+    const iouAt = (e) => frameAtX(...at(this.iouCanvas, e), this.t.get("num_frames"));
+    this.iouCanvas.addEventListener("pointermove", (e) => this.setHover({ chart: "iou", frame: iouAt(e) }));
+    this.iouCanvas.addEventListener("click", (e) => this.show(iouAt(e)));
+    this.trainCanvas.addEventListener(
+      "pointermove",
+      (e) => this.setHover(trainingHoverAt(...at(this.trainCanvas, e), this.t.get("curves")))
+    );
+    for (const c of [this.iouCanvas, this.trainCanvas]) c.addEventListener("pointerleave", () => this.setHover(null));
+  }
+  /** The chart hover state: redraw the hovered chart's marker and its readout on change. */
+  setHover(hover) {
+    if (hoverKey(hover) === hoverKey(this.hover)) return;
+    this.hover = hover;
+    this.drawCurves();
   }
   /** Size the frame box: whole CSS px, aspect kept, the whole tool within the visible height. */
   fit() {
@@ -1461,6 +1625,9 @@ var AppView = class {
   drawTimeline() {
     const tl = this.t.get("timeline") || {};
     this.root.dataset.timeline = (tl.rows ?? []).map((r) => `${r.obj_id}:${r.codes}`).join("|");
+    const queued = (r) => (r.review ?? []).map((q) => q.frame).join(",");
+    this.root.dataset.review = (tl.rows ?? []).map((r) => `${r.obj_id}:${queued(r)}`).join("|");
+    this.updateReviewButton();
     const width = this.timelineW || this.root.clientWidth;
     if (!width) return;
     const n = drawTimeline(this.timeline, tl, {
@@ -1474,8 +1641,56 @@ var AppView = class {
   drawCurves() {
     const colors = colorTable(this.t.get("objects") || []);
     const curves = this.t.get("curves");
-    drawIouChart(this.iouCanvas, curves, { numFrames: this.t.get("num_frames"), frame: this.shown, colors });
-    drawTrainingChart(this.trainCanvas, curves);
+    const hv = this.hover;
+    const numFrames = this.t.get("num_frames");
+    const iouHover = hv?.chart === "iou" ? hv.frame : null;
+    const plot = drawIouChart(this.iouCanvas, curves, { numFrames, frame: this.shown, colors, hover: iouHover });
+    this.iouCanvas.dataset.plotX0 = String(plot.x0);
+    this.iouCanvas.dataset.plotX1 = String(plot.x1);
+    drawTrainingChart(this.trainCanvas, curves, { hover: hv?.chart === "training" ? hv : null });
+    const iouW = this.iouCanvas.clientWidth;
+    const sx = scale(0, Math.max(1, numFrames - 1), plot.x0, plot.x1);
+    const iouText = iouHover === null ? "" : iouReadout(curves, iouHover, this.t.get("objects") || []);
+    placeReadout(this.iouReadout, iouText, iouHover === null ? 0 : sx(iouHover), iouW);
+    const trW = this.trainCanvas.clientWidth;
+    const g = trainingLayout(curves, trW || this.trainCanvas.width);
+    const tc = this.trainCanvas.dataset;
+    tc.epochX0 = String(g.sx(0));
+    tc.epochX1 = String(g.sx(Math.max(1, g.n - 1)));
+    tc.runX0 = String(g.sxRuns(0));
+    tc.runX1 = String(g.sxRuns(Math.max(1, g.runs.length - 1)));
+    const trText = hv?.chart === "training" ? trainingReadout(curves, hv) : "";
+    const trX = !trText ? 0 : hv.epoch !== void 0 ? g.sx(hv.epoch) : g.sxRuns(hv.run);
+    placeReadout(this.trainReadout, trText, trX, trW);
+    this.root.dataset.hover = hoverKey(hv);
+  }
+  // ---- review queue (the ▼ marks on the timeline) -----------------------------------------
+  /** The selected object's queued frames (every object's when none is selected). */
+  reviewQueue() {
+    return reviewFrames(this.t.get("timeline") || {}, this.t.get("selected"));
+  }
+  updateReviewButton() {
+    const n = this.reviewQueue().length;
+    if (n === 0 && this.reviewBtn === document.activeElement) this.root.focus({ preventScroll: true });
+    this.reviewBtn.disabled = n === 0;
+    this.reviewBtn.title = n ? `next frame to review (R; Shift+R: previous): ${n} queued` : "no frame to review yet: propagate an object first";
+  }
+  /** Jump to the next queued frame after the current one (dir 1) or before it (dir -1). */
+  jumpToReview(dir = 1) {
+    const next = nextReview(this.reviewQueue(), this.shown, dir);
+    if (!next) {
+      this.showNotice("nothing to review yet: propagate an object first");
+      return;
+    }
+    this.show(next.frame);
+    const rows = this.t.get("timeline")?.rows ?? [];
+    const sel = this.t.get("selected");
+    const row = rows.find((r) => r.obj_id === sel && r.review?.some((q) => q.frame === next.frame)) ?? rows.find((r) => r.review?.some((q) => q.frame === next.frame));
+    const rank = row.review.findIndex((q) => q.frame === next.frame);
+    const name = (this.t.get("objects") || []).find((o) => o.id === row.obj_id)?.name ?? `object ${row.obj_id}`;
+    const why = row.review[rank].why ? `: ${row.review[rank].why}` : "";
+    const wrapped = next.wrapped ? " (from the start again)" : "";
+    this.showNotice(`frame ${next.frame} to review, #${rank + 1} of ${row.review.length} for ${name}${wrapped}${why}`);
   }
   // ---- pointer -----------------------------------------------------------------------------
   addPoint(v, label) {
@@ -1556,6 +1771,9 @@ var AppView = class {
       case "step":
         this.act(EVENTS.STEP, { frame: this.shown });
         break;
+      case "review":
+        this.jumpToReview(action.dir);
+        break;
       default:
         this.act(action.type);
     }
@@ -1569,6 +1787,19 @@ var AppView = class {
     this.frames?.clear();
   }
 };
+function hoverKey(v) {
+  if (!v) return "";
+  if (v.chart === "iou") return `iou:${v.frame}`;
+  return v.epoch !== void 0 ? `training:epoch:${v.epoch}` : `training:run:${v.run}`;
+}
+function placeReadout(el, text, x, width) {
+  el.hidden = !text;
+  if (el.textContent !== text) el.textContent = text;
+  if (!text) return;
+  const w = Math.min(el.offsetWidth, width);
+  const left = x + 8 + w <= width ? x + 8 : x - 8 - w;
+  el.style.left = `${Math.round(Math.max(0, Math.min(width - w, left)))}px`;
+}
 function render({ model, el }) {
   const view = new AppView(model, el);
   return () => view.destroy();

@@ -57,9 +57,12 @@ class LitLoraApp(anywidget.AnyWidget):
     candidates_frame = t.Int(-1).tag(sync=True)
     candidates_obj = t.Int(0).tag(sync=True)
     auto_candidates = t.Bool(True).tag(sync=True)  # after Step with LIT on and experts trained
-    # curves: {iou: [{obj_id, points}], training: [...], live: {...} | None, marks: [...]}
+    # curves: {iou: [{obj_id, points}], against: "ground truth" | "your masks", iou_label,
+    # training: [...], live: {...} | None, marks: [...]} (js/src/curves.js reads them)
     curves = t.Dict().tag(sync=True)
-    # timeline: {rows: [{obj_id, codes: one character per frame (state.TIMELINE_CODES)}]}
+    # timeline: {rows: [{obj_id, codes: one character per frame (state.TIMELINE_CODES),
+    # review: [{frame, score, why}] frames to review, most likely wrong first}],
+    # review_fraction, unsure_iou, unsure_obj_score} (js/src/timeline.js reads them)
     timeline = t.Dict().tag(sync=True)
     # modes and feedback
     lit = t.Bool(True).tag(sync=True)

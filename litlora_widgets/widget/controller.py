@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, LitLoraError
 from . import events as E
-from .state import curves_of, prompts_on_frame, timeline_of
+from .state import ReviewQueues, curves_of, prompts_on_frame, timeline_of
 from .wire import encode_masks, finite
 from .worker import FrameServer, Throttle, Worker
 
@@ -61,6 +61,7 @@ class Controller:
         self._notices = 0
         #: what the per-frame IoU compares against ("ground truth" when annotate() got one)
         self.iou_against = "your masks"
+        self.review = ReviewQueues()  # each object's frames to review, on the timeline
         self.timings: dict[str, float] = {}  # last click: engine vs total seconds (benchmarks)
 
     # ---- entry point (kernel main thread) ----------------------------------------------
@@ -221,10 +222,15 @@ class Controller:
             values["selected"] = ids[-1] if ids else 0
         if curves:
             values["curves"] = self.curves()
-            values["timeline"] = timeline_of(s)
+            values["timeline"] = self.timeline()
         if epoch:
             values["mask_epoch"] = self.app.mask_epoch + 1
         self.show_frame(self.app.frame, **values)
+
+    def timeline(self, review: bool = True) -> dict:
+        """The ``timeline`` trait; ``review=False`` leaves the review queues out (they read
+        every mask: not while a propagation streams)."""
+        return timeline_of(self.s, self.review if review else None)
 
     def curves(self) -> dict:
         against = self.iou_against

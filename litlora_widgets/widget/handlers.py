@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import InputError
 from . import events as E
 from .controller import Controller
-from .state import PROMPT_KINDS, timeline_of, user_frames
+from .state import PROMPT_KINDS, user_frames
 from .wire import encode_label_map, finite
 from .worker import Throttle
 
@@ -59,7 +59,7 @@ def click(c: Controller, ev: E.Click) -> None:
         what = "include" if ev.label else "exclude"
         key = "" if ev.frame in was or not was else " (a new keyframe: SAM2 never tracked it)"
         c.refresh(status=f"{what} point on frame {ev.frame}{key}", candidates=[], curves=False)
-        c.worker.submit("curves", lambda: c.set_traits(curves=c.curves(), timeline=timeline_of(s)))
+        c.worker.submit("curves", lambda: c.set_traits(curves=c.curves(), timeline=c.timeline()))
     c.timings = {"engine": t_engine, "total": time.perf_counter() - t0}
 
 
@@ -150,7 +150,7 @@ def propagate(c: Controller, ev: E.Propagate | E.Step, max_frames: int | None = 
                 }
                 if curves.ready():
                     extra["curves"] = c.curves()
-                    extra["timeline"] = timeline_of(s)
+                    extra["timeline"] = c.timeline(review=False)
                 c.show_frame(frame, move=c._following, **extra)
     finally:
         gen.close()

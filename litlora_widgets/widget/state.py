@@ -1,8 +1,9 @@
 """Derived state the widget shows, read from the :class:`Session` after every change: the
-prompts in force on a frame, the curves, and the timeline rows.
+prompts in force on a frame, the curves, and the timeline rows with each object's review queue.
 
 Per-frame facts come from the session's public API (``Session.frame_states``: how each
-frame got its mask and SAM2's confidence there).
+frame got its mask and SAM2's confidence there; ``Session.review_queue``: the tracked frames
+most likely wrong).
 """
 
 from __future__ import annotations
@@ -57,13 +58,61 @@ def timeline_row(states: dict[int, FrameState], num_frames: int) -> str:
     return "".join(row)
 
 
-def timeline_of(session: Session) -> dict:
-    """The ``timeline`` trait: one row per object."""
+#: the timeline marks this share of an object's tracked frames to review (at least one), the
+#: k the evaluation measures the queue at (evaluation/review_eval.py, ``k_frac``)
+REVIEW_FRACTION = 0.1
+
+
+def review_k(num_tracked: int) -> int:
+    """How many of ``num_tracked`` tracked frames the timeline marks to review."""
+    return max(1, round(REVIEW_FRACTION * num_tracked)) if num_tracked > 0 else 0
+
+
+class ReviewQueues:
+    """Each object's frames to review: the first :func:`review_k` of
+    ``Session.review_queue(obj_id, k)``, as ``[{frame, score, why}]`` (most likely wrong
+    first). The queue reads every mask of the object (its centroids), so it is kept per object
+    until the object's frame states (kind, area, SAM2's scores per frame) change."""
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[tuple, list[dict]]] = {}
+
+    def __call__(
+        self, session: Session, obj_id: int, states: dict[int, FrameState] | None = None
+    ) -> list[dict]:
+        states = session.frame_states(obj_id) if states is None else states
+        key = tuple(
+            (f, st.kind, st.area, finite(st.sam_iou), finite(st.obj_score))
+            for f, st in sorted(states.items())
+        )
+        memo = self._memo.get(obj_id)
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        k = review_k(sum(st.kind == "tracked" for st in states.values()))
+        items = session.review_queue(obj_id, k) if k else []
+        queue = [
+            {"frame": it.frame, "score": finite(it.score), "why": "; ".join(it.reasons)}
+            for it in items
+        ]
+        self._memo[obj_id] = (key, queue)
+        return queue
+
+
+def timeline_of(session: Session, review: ReviewQueues | None = None) -> dict:
+    """The ``timeline`` trait: one row per object, with its frames to review when ``review``
+    is given (else ``[]``: while a propagation streams, the queue waits for its end)."""
     n = session.num_frames
-    rows = [
-        {"obj_id": o, "codes": timeline_row(session.frame_states(o), n)} for o in session.objects
-    ]
-    return {"rows": rows, "unsure_iou": UNSURE_IOU, "unsure_obj_score": UNSURE_OBJ_SCORE}
+    rows = []
+    for o in session.objects:
+        states = session.frame_states(o)
+        queue = review(session, o, states) if review is not None else []
+        rows.append({"obj_id": o, "codes": timeline_row(states, n), "review": queue})
+    return {
+        "rows": rows,
+        "unsure_iou": UNSURE_IOU,
+        "unsure_obj_score": UNSURE_OBJ_SCORE,
+        "review_fraction": REVIEW_FRACTION,
+    }
 
 
 def prompts_on_frame(events: list[dict], frame: int, objects) -> list[dict]:
@@ -117,6 +166,7 @@ def curves_of(session: Session, live: dict | None = None, against: str = "your m
     ]
     return {
         "iou": iou,
+        "against": against,
         "iou_label": f"IoU per frame vs {against}",
         "training": training,
         "live": live,
