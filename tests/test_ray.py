@@ -55,10 +55,38 @@ def serial(data, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+def _local_ray():
     yield
     ray.shutdown()
+
+
+@pytest.fixture
+def cluster(_local_ray):
+    """The local cluster (``ray.init(num_cpus=2)``), started once per module and again after
+    a test that needed its own (``two_nodes`` shuts it down first)."""
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+
+
+@pytest.fixture
+def two_nodes():
+    """Two Ray nodes on this machine (``ray.cluster_utils.Cluster``: one raylet each, 1 CPU
+    each), which the driver joins by address as on a real cluster; shut down afterwards."""
+    from ray.cluster_utils import Cluster
+
+    ray.shutdown()  # the module's local cluster, if a test before started it
+    c = Cluster(
+        initialize_head=True,
+        head_node_args={"num_cpus": 1, "include_dashboard": False},
+    )
+    try:
+        c.add_node(num_cpus=1)
+        c.wait_for_nodes()
+        yield c
+    finally:
+        ray.shutdown()  # the driver, in case the CLI run failed before disconnecting
+        c.shutdown()
 
 
 def _no_timing(summary: dict) -> str:
@@ -69,6 +97,8 @@ def _no_timing(summary: dict) -> str:
 def _video_no_timing(p: Path) -> dict:
     r = json.loads(p.read_text())
     r.pop("seconds")
+    r.pop("ray_node", None)  # where it ran (Ray only), like the timing not part of the result
+    r.pop("ray_node_ip", None)
     for run in r.get("runs", {}).values():
         for o in run["objects"]:
             o.pop("seconds")
@@ -98,6 +128,37 @@ def test_ray_equals_serial_and_resumes_across_backends(data, serial, cluster, tm
     after = {p.name: p.stat().st_mtime_ns for p in (out / "videos").glob("[abc].json")}
     assert before == after and len(before) == 3
     assert _no_timing(s_again) == _no_timing(s_serial)
+
+
+@pytest.mark.slow
+def test_ray_cli_on_two_nodes_equals_serial(data, serial, two_nodes, tmp_path, capsys):
+    """The command line joins an existing two-node cluster by --address (it did not start
+    it): the summary equals the serial run's, and each video records the node that ran it,
+    with videos on both nodes."""
+    s_serial, _ = serial
+    out = tmp_path / "two"
+    argv = [str(data), "--model", "random", "--image-size", "256", "--seed", "0"]
+    argv += ["--max-frames", "2", "--init-epochs", "3", "--finetune-epochs", "2"]
+    argv += ["--backend", "ray", "--address", two_nodes.address, "--out", str(out)]
+    rc = cli_main([*argv, "--no-progress"])
+    assert rc == 1  # the broken video is reported, the others finish
+    assert "2 masks" in capsys.readouterr().out
+    assert not ray.is_initialized()  # the driver left the cluster it joined ...
+    assert two_nodes.remaining_processes_alive()  # ... and the cluster is still up
+    s_ray = json.loads((out / "summary.json").read_text())
+    assert s_ray["complete"] is True
+    assert _no_timing(s_ray) == _no_timing(s_serial)
+    node_ids = {n.node_id for n in two_nodes.list_all_nodes()}
+    assert len(node_ids) == 2
+    ran_on = {}
+    for v in [*VIDEOS, "broken"]:
+        r = json.loads((out / "videos" / f"{v}.json").read_text())
+        assert r["ray_node"] in node_ids, (v, r.get("ray_node"))
+        assert r["ray_node_ip"]
+        ran_on[v] = r["ray_node"]
+    assert set(ran_on.values()) == node_ids, ran_on  # tasks on both nodes
+    # the serial backend records no node
+    assert "ray_node" not in json.loads((serial[1] / "videos" / "a.json").read_text())
 
 
 @pytest.mark.slow
