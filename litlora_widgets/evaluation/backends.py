@@ -83,7 +83,8 @@ def run_ray(
     gpus_per_video: float = 0.0,
 ) -> None:
     """One Ray task per video on the cluster at ``address`` (None: the one this process has
-    already joined with ``ray.init``, else a new local one; "auto": an existing cluster).
+    already joined with ``ray.init``, else ``$RAY_ADDRESS`` or the cluster last started on
+    this machine, else a new local one; "auto": an existing cluster).
 
     Tasks are spread over the nodes (``scheduling_strategy="SPREAD"``); each result records
     the node that ran it (``ray_node``). Results are passed to ``finish`` in the order they
