@@ -115,45 +115,137 @@ def test_mose_layout_without_meta(tmp_path, name):
     assert gt.judged(1) == [10] and gt.judged(4) == [5, 10]
 
 
-def test_vost_void_pixels(tmp_path):
-    root = tmp_path / "VOST"
-    _frames(root / "JPEGImages" / "555_cut_onion", name="frame{:05d}.jpg")
-    for t in range(0, T, 3):
+def _vost(root: Path) -> Path:
+    """VOST as distributed (VOST.zip, the layout TRI-ML/VOST's evaluation/source/dataset.py and
+    aot_plus/dataloaders/eval_datasets.py read): ``JPEGImages/<seq>/frameNNNNN.jpg`` (5 fps,
+    one annotation per frame), ``Annotations/<seq>/*.png`` (palette, 255 = void),
+    ``ImageSets/{train,val}.txt`` and, for the val sequences, ``JPEGImages_10fps/<seq>``
+    (twice the frames) and ``Videos/``."""
+    seq = "555_cut_onion"
+    _frames(root / "JPEGImages" / seq, n=6, name="frame{:05d}.jpg")
+    _frames(root / "JPEGImages_10fps" / seq, n=12, name="frame{:05d}.jpg")
+    (root / "Videos").mkdir()
+    (root / "ImageSets").mkdir()
+    (root / "ImageSets" / "val.txt").write_text(seq + "\n")
+    (root / "ImageSets" / "train.txt").write_text("")
+    for t in range(6):
         _save_palette(
-            root / "Annotations" / "555_cut_onion" / f"frame{t:05d}.png",
-            _label({1: (6, 6)}, void=t > 0),
+            root / "Annotations" / seq / f"frame{t:05d}.png",
+            _label({1: (6, 6)}, void=t > 0),  # 4 void pixels next to a 16-pixel object
         )
-    gt = load_ground_truth(discover(root)[0])
-    assert gt.objects == [1] and gt.annotated == [0, 3, 6, 9]
+    return root
+
+
+def test_vost_void_pixels(tmp_path):
+    root = _vost(tmp_path / "VOST")
+    (spec,) = discover(root)
+    assert spec.layout == "davis" and spec.frames == str(root / "JPEGImages" / "555_cut_onion")
+    gt = load_ground_truth(spec)
+    assert gt.objects == [1] and gt.annotated == list(range(6)) and gt.judged(1) == [1, 2, 3, 4, 5]
     assert gt.void(0) is None and gt.void(3).sum() == 4 and not gt.mask(3, 1)[0, 0]
 
 
+def test_vost_void_pixels_count_as_background_when_judged(tmp_path, monkeypatch):
+    """As in VOST's official evaluation (TRI-ML/VOST evaluation/source/dataset.py sets label
+    255 to 0 and evaluation.py passes no void mask to J), a prediction that covers the void
+    pixels is wrong there: 16 object pixels + 4 void ones give IoU 16/20, not 1."""
+    import litlora_widgets.session as session_mod
+    from litlora_widgets.evaluation import runner
+
+    root = _vost(tmp_path / "VOST")
+    (spec,) = discover(root)
+    gt = load_ground_truth(spec)
+
+    class ObjectPlusVoid:  # a session whose tracker predicts the object and the void region
+        def __init__(self, predictor, video, **kw):
+            self.masks = {}
+
+        def add_object(self, obj_id):
+            pass
+
+        def add_mask(self, t, obj, mask):
+            self.masks[t] = mask
+
+        def propagate(self, start_frame, max_frames, progress):
+            for t in range(start_frame, start_frame + max_frames + 1):
+                v = gt.void(t)
+                self.masks[t] = gt.mask(t, 1) | (v if v is not None else False)
+                yield t, {1: self.masks[t]}
+
+        def mask(self, t, obj):
+            return self.masks[t]
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(session_mod, "Session", ObjectPlusVoid)
+    monkeypatch.setattr(runner, "get_predictor", lambda model, seed: None)
+    r = runner.run_video(
+        dict(
+            video=spec.to_dict(),
+            model={"checkpoint": "random", "image_size": 256, "device": "cpu"},
+            methods=["sam2"],
+            threshold=0.5,
+            judge="oracle",
+            accept_score=0.5,
+            seed=0,
+            max_frames=None,
+            lit_config={},
+        )
+    )
+    assert r["status"] == "ok", r.get("error")
+    (o,) = r["runs"]["sam2"]["objects"]
+    assert [p["frame"] for p in o["per_frame"]] == [1, 2, 3, 4, 5]
+    assert all(p["j_before"] == pytest.approx(16 / 20) for p in o["per_frame"])
+    assert o["corrections"] == 0
+
+
 def test_lvos_v2_meta_frame_range(tmp_path):
-    """LVOS: the meta JSON's frame_range bounds each object (object 2 leaves after frame 6)."""
+    """LVOS v2 as distributed (LingyiHongfd/LVOS README.md; LingyiHongfd/lvos-evaluation
+    lvos/lvos_seperate.py reads ``<split>/<split>_meta.json`` and lvos/evaluation.py walks
+    ``range(frame_range.start, frame_range.end, 5)`` over ``{:08d}`` file names): frames are
+    named by frame number, stepping by 5 and not from 0; ``start`` / ``end`` are such numbers;
+    each object is judged from its start to its last frame in the range."""
     root = tmp_path / "LVOS" / "valid"
-    _frames(root / "JPEGImages" / "0tCWPOrc", name="{:08d}.jpg")
-    for t in range(T):
-        objs = {1: (2, 2), 2: (12, 12)} if 2 <= t <= 6 else {1: (2, 2)}
-        _save_palette(root / "Annotations" / "0tCWPOrc" / f"{t:08d}.png", _label(objs))
+    nums = [1 + 5 * i for i in range(T)]  # 00000001, 00000006, …
+    _frames(tmp_path / "src", name="{:08d}.jpg")
+    (root / "JPEGImages" / "0tCWPOrc").mkdir(parents=True)
+    for i, num in enumerate(nums):
+        (tmp_path / "src" / f"{i:08d}.jpg").rename(
+            root / "JPEGImages" / "0tCWPOrc" / f"{num:08d}.jpg"
+        )
+    for i, num in enumerate(nums):
+        objs = {1: (2, 2)}
+        if 2 <= i <= 6:
+            objs[2] = (12, 12)
+        if 4 <= i <= 8:
+            objs[3] = (12, 24)
+        _save_palette(root / "Annotations" / "0tCWPOrc" / f"{num:08d}.png", _label(objs))
     meta = {
         "videos": {
             "0tCWPOrc": {
                 "objects": {
-                    "1": {
-                        "frame_range": {"start": "00000000", "end": f"{T - 1:08d}", "frame_nums": T}
-                    },
-                    "2": {"frame_range": {"start": 2, "end": 6, "frame_nums": 5}},
+                    "1": {"frame_range": {"start": 1, "end": nums[-1], "frame_nums": T}},
+                    # end read inclusive: the object's last frame
+                    "2": {"frame_range": {"start": 11, "end": 31, "frame_nums": 5}},
+                    # end read exclusive (one step past the last frame): the same object end
+                    "3": {"frame_range": {"start": 21, "end": 46, "frame_nums": 5}},
                 }
             }
         }
     }
     (root / "valid_meta.json").write_text(json.dumps(meta))
-    gt = load_ground_truth(discover(root)[0])
-    assert gt.starts == {1: 0, 2: 2} and gt.ends == {1: T - 1, 2: 6}
-    assert gt.judged(2) == [3, 4, 5, 6]
-    meta["videos"]["0tCWPOrc"]["objects"]["3"] = {"frame_range": {"start": 0, "end": 5}}
+    (spec,) = discover(root)
+    assert spec.meta == str(root / "valid_meta.json")
+    gt = load_ground_truth(spec)
+    assert gt.objects == [1, 2, 3]
+    assert gt.starts == {1: 0, 2: 2, 3: 4} and gt.ends == {1: T - 1, 2: 6, 3: 8}
+    assert gt.judged(2) == [3, 4, 5, 6] and gt.judged(3) == [5, 6, 7, 8]
+    short = load_ground_truth(spec, max_frames=6)  # object 3 runs past the cut: judged to it
+    assert short.ends == {1: 5, 2: 5, 3: 5} and short.judged(3) == [5]
+    meta["videos"]["0tCWPOrc"]["objects"]["4"] = {"frame_range": {"start": 1, "end": 26}}
     (root / "valid_meta.json").write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match=r"object\(s\) \[3\] of the meta JSON never appear"):
+    with pytest.raises(ValueError, match=r"object\(s\) \[4\] of the meta JSON never appear"):
         load_ground_truth(discover(root)[0])
 
 

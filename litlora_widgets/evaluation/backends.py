@@ -61,8 +61,16 @@ def import_ray():
 
 
 def _ray_task(spec: dict) -> dict:
-    """A Ray task: one video. Never raises for a bad video (``run_video`` reports it)."""
-    return run_video(spec)
+    """A Ray task: one video. Never raises for a bad video (``run_video`` reports it).
+
+    The result records where it ran (``ray_node``: the Ray node id, ``ray_node_ip``), which
+    the serial and process backends leave out; neither changes the summary."""
+    import ray
+
+    r = run_video(spec)
+    r["ray_node"] = ray.get_runtime_context().get_node_id()
+    r["ray_node_ip"] = ray.util.get_node_ip_address()
+    return r
 
 
 def run_ray(
@@ -75,9 +83,12 @@ def run_ray(
     gpus_per_video: float = 0.0,
 ) -> None:
     """One Ray task per video on the cluster at ``address`` (None: the one this process has
-    already joined with ``ray.init``, else a new local one; "auto": an existing cluster).
+    already joined with ``ray.init``, else ``$RAY_ADDRESS`` or the cluster last started on
+    this machine, else a new local one; "auto": an existing cluster).
 
-    Results are passed to ``finish`` in the order they complete. A task that dies (a crashed
+    Tasks are spread over the nodes (``scheduling_strategy="SPREAD"``); each result records
+    the node that ran it (``ray_node``). Results are passed to ``finish`` in the order they
+    complete. A task that dies (a crashed
     worker, a lost node) becomes that video's error result while the others go on. Ctrl-C or
     ``cancel`` cancels every task not yet finished and re-raises.
     """
@@ -103,7 +114,14 @@ def run_ray(
             ) from e
         started = True
     threads = max(1, int(cpus_per_video))
-    task = ray.remote(num_cpus=cpus_per_video, num_gpus=gpus_per_video, max_retries=0)(_ray_task)
+    # SPREAD: videos are long, independent tasks; spreading them over the nodes with free
+    # resources balances the load instead of filling the driver's node first
+    task = ray.remote(
+        num_cpus=cpus_per_video,
+        num_gpus=gpus_per_video,
+        max_retries=0,
+        scheduling_strategy="SPREAD",
+    )(_ray_task)
     names: dict = {}
     pending: list = []
     try:
@@ -122,6 +140,7 @@ def run_ray(
                         "video": name,
                         "status": "error",
                         "error": f"video {name}: Ray task failed: {type(e).__name__}: {lines[-1]}",
+                        "ray_node": None,
                     }
                 finish(r)
             if cancel is not None and cancel.is_set():

@@ -58,7 +58,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--address",
         default=None,
-        help="Ray cluster address ('auto': the running cluster; default: a new local one)",
+        help="Ray cluster address ('auto': the running cluster; default: $RAY_ADDRESS or the "
+        "cluster last started here, else a new local one)",
     )
     p.add_argument("--gpus-per-video", type=float, default=0.0, help="Ray: GPUs per video task")
     p.add_argument("--cpus-per-video", type=float, default=1.0, help="Ray: CPUs per video task")

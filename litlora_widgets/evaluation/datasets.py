@@ -6,9 +6,11 @@ Layouts (``discover`` tells them apart by their folders; ``VideoSpec.layout`` na
   (0/255 PNGs), DAVIS 2017 (palette PNGs, index = object), YouTube-VOS, MOSE, MOSE v2, VOST and
   LVOS v2 all ship this way. Annotations may be sparse (YouTube-VOS and MOSE annotate every 5th
   frame) and objects may first appear after frame 0. A ``meta.json`` (YouTube-VOS / MOSE) or
-  ``*meta*.json`` (LVOS v2, with a per-object ``frame_range``) in the folder or its parent names
-  the objects and, for LVOS, where each one ends. Label 255 is void (VOST's ignore regions):
-  those pixels count for neither prediction nor ground truth.
+  ``<split>_meta.json`` (LVOS v2: ``valid/valid_meta.json``, with a per-object ``frame_range``
+  whose ``start`` / ``end`` are frame *numbers*, the 8-digit file names, which step by 5 and
+  need not start at 0) in the folder or its parent names the objects and, for LVOS, where each
+  one starts and ends. Label 255 is void (VOST's ignore regions): never an object, and, as in
+  the official evaluations, background for the IoU (see ``VOID``).
 - ``sav``: SA-V val/test, ``JPEGImages_24fps/<vid>/*.jpg`` + ``Annotations_6fps/<vid>/<obj>/*.png``
   (one binary PNG per masklet, so masklets may overlap).
 - ``sav-json``: SA-V train, ``<vid>.mp4`` (or a ``<vid>/`` folder of frames) + ``<vid>_manual.json``
@@ -25,6 +27,7 @@ broken video is reported with its file while the others still run.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -38,7 +41,12 @@ from ..errors import InputError
 from ..masks import decode_rle, read_label_png
 from ..video import IMAGE_EXTS, VIDEO_EXTS, natural_key
 
-VOID = 255  # label of "ignore" pixels (VOST); never an object
+# Label of "void" / "ignore" pixels (VOST marks ambiguous regions with it); never an object.
+# The official evaluations count them as background, not as ignored: VOST's
+# evaluation/source/dataset.py (TRI-ML/VOST) sets them to 0 and evaluation.py passes no void
+# mask to J (``_evaluate_semisupervised(..., None, ...)``); DAVIS 2017's davis.py sets 255 to 0
+# before its (then always empty) void mask; LVOS's evaluation.py passes None. So do we.
+VOID = 255
 SAV_STEP = 4  # SA-V: masklets annotated on every 4th frame of the 24 fps video (6 fps)
 
 
@@ -217,7 +225,8 @@ class GroundTruth:
         return decode_rle(r) if isinstance(r, dict) else read_label_png(r) > 0
 
     def void(self, t: int) -> np.ndarray | None:
-        """Pixels to ignore on frame ``t`` (label 255), or None."""
+        """Void pixels (label 255) on frame ``t``, or None. Reported only: the judge counts
+        them as background, as the official evaluations do (see ``VOID``)."""
         lab = self._labels.get(t)
         if lab is None:
             return None
@@ -251,16 +260,25 @@ def _read_labels(v: str, p: Path, h: int, w: int, ref: str) -> np.ndarray:
     return lab
 
 
-def _frame_index(v: str, value, pos: dict[str, int], what: str) -> int:
-    """A meta JSON frame reference (a frame name or number) as a frame index."""
+def _frame_index(v: str, value, pos: dict[str, int], what: str, *, last: bool = False) -> int:
+    """A meta JSON frame reference (a frame name or number) as a frame index.
+
+    A number is matched against the frames' numbers (LVOS: ``start: 6`` is ``00000006.jpg``);
+    one that names no frame falls between frames: a start maps to the first frame after it, an
+    end (``last``) to the last frame before it (-1 or ``len(pos)`` past either end)."""
     s = str(value)
     if s in pos:
         return pos[s]
     if re.fullmatch(r"\d+", s):
-        by_number = {int(k): i for k, i in pos.items() if re.fullmatch(r"\d+", k)}
-        if int(s) in by_number:
-            return by_number[int(s)]
-        return int(s)
+        nums = sorted((int(k), i) for k, i in pos.items() if re.fullmatch(r"\d+", k))
+        if not nums:
+            return int(s)  # frames without numbers: an index
+        keys = [k for k, _ in nums]
+        if last:
+            j = bisect.bisect_right(keys, int(s)) - 1
+            return nums[j][1] if j >= 0 else -1
+        j = bisect.bisect_left(keys, int(s))
+        return nums[j][1] if j < len(nums) else len(pos)
     raise InputError(f"video {v}: {what} {value!r} names no frame of the video")
 
 
@@ -281,7 +299,7 @@ def _meta_objects(spec: VideoSpec, pos: dict[str, int]) -> dict[int, tuple[int, 
         fr = o.get("frame_range") if isinstance(o, dict) else None
         if fr:  # LVOS v2
             lo = _frame_index(spec.name, fr["start"], pos, f"object {k} frame_range start")
-            hi = _frame_index(spec.name, fr["end"], pos, f"object {k} frame_range end")
+            hi = _frame_index(spec.name, fr["end"], pos, f"object {k} frame_range end", last=True)
         elif isinstance(o, dict) and o.get("frames"):  # YouTube-VOS / MOSE
             idx = [pos[str(f)] for f in o["frames"] if str(f) in pos]
             if idx:
@@ -309,7 +327,10 @@ def _finish(v: str, gt: GroundTruth, present: dict[int, list[int]], meta, first:
         frames = [t for t in present.get(o, []) if lo <= t <= hi]
         if not frames:
             continue  # appears only after max_frames
-        gt.starts[o], gt.ends[o] = frames[0], min(hi, n - 1)
+        gt.starts[o] = frames[0]
+        # with a meta JSON the object ends at its last appearance up to the range's end (LVOS's
+        # frame_range end read as inclusive or exclusive alike), unless max_frames cuts it
+        gt.ends[o] = frames[-1] if meta is not None and hi < n else min(hi, n - 1)
     gt.objects = [o for o in ids if o in gt.starts]
     if not gt.objects:
         raise InputError(

@@ -107,11 +107,6 @@ def _video_input(gt: GroundTruth):
     return src
 
 
-def _judge_view(pred: np.ndarray, void: np.ndarray | None, g: np.ndarray) -> np.ndarray:
-    """The prediction as judged: void pixels (label 255) take the ground truth's value."""
-    return pred if void is None else np.where(void, g, pred)
-
-
 def _run_object(
     predictor,
     video,
@@ -170,15 +165,16 @@ def _run_object(
             assert ft == t, (ft, t)
             if t not in judged:
                 continue
-            g, void = gt.mask(t, obj), gt.void(t)
-            pred = _judge_view(masks[obj], void, g)
+            # void pixels (label 255) are background here, as in the official DAVIS, VOST and
+            # LVOS evaluations (see datasets.VOID)
+            g, pred = gt.mask(t, obj), masks[obj]
             j_b, f_b = mask_iou(pred, g), boundary_f(pred, g)
             action, nclicks = "none", 0
             if j_b < thr:
                 gen.close()
                 gen = None
                 action, nclicks = _fix_frame(s, t, obj, pred, g, thr, lit, judge, spec, rec)
-            final = _judge_view(s.mask(t, obj), void, g)
+            final = s.mask(t, obj)
             rec["per_frame"].append(
                 dict(
                     frame=t,
