@@ -19,6 +19,7 @@ class MaskStore:
         self.height, self.width = height, width
         self._data: dict[int, dict[int, dict]] = {}
         self._lock = threading.Lock()
+        self._centroids: dict[tuple[int, int], tuple[dict, tuple[float, float] | None]] = {}
 
     def set(self, frame: int, obj_id: int, mask: np.ndarray) -> None:
         rle = encode_rle(mask)
@@ -32,6 +33,21 @@ class MaskStore:
 
     def rle(self, frame: int, obj_id: int) -> dict | None:
         return self._data.get(frame, {}).get(obj_id)
+
+    def centroid(self, frame: int, obj_id: int) -> tuple[float, float] | None:
+        """(y, x) of the mask (None if empty or missing), decoded once per stored mask: RLE
+        dicts are never mutated, so the cached value holds while the same dict is stored
+        (the review queue reads every frame's after each correction)."""
+        rle = self.rle(frame, obj_id)
+        if rle is None:
+            return None
+        hit = self._centroids.get((frame, obj_id))
+        if hit is not None and hit[0] is rle:
+            return hit[1]
+        ys, xs = np.nonzero(decode_rle(rle))
+        c = (float(ys.mean()), float(xs.mean())) if ys.size else None
+        self._centroids[(frame, obj_id)] = (rle, c)
+        return c
 
     def frame(self, frame: int) -> dict[int, np.ndarray]:
         return {o: decode_rle(r) for o, r in self._data.get(frame, {}).items()}

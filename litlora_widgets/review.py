@@ -28,8 +28,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
-
 from .errors import Cancelled, InputError
 
 CONFIRMED = ("prompt", "correction", "accept")
@@ -187,11 +185,6 @@ def recall_at_k(order: list[int], failing: set[int], k: int) -> float:
     return len(set(order[:k]) & failing) / len(failing)
 
 
-def centroid(mask: np.ndarray) -> tuple[float, float] | None:
-    ys, xs = np.nonzero(mask)
-    return (float(ys.mean()), float(xs.mean())) if ys.size else None
-
-
 def review_queue(
     session,
     obj_id: int,
@@ -211,7 +204,7 @@ def review_queue(
     if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 0):
         raise InputError(f"k must be a non-negative int or None, got {k!r}")
     states = session.frame_states(obj_id)
-    cents = {t: centroid(session.mask(t, obj_id)) for t in states}
+    cents = {t: session.annotations.masks.centroid(t, obj_id) for t in states}
     dis = None
     if experts and session.experts(obj_id).num_experts:
         from tqdm.auto import tqdm
