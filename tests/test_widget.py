@@ -763,3 +763,15 @@ def test_timeline_sends_each_objects_review_queue(predictor):
         assert [q["frame"] for q in rows[1]["review"]] == [it.frame for it in again]
     finally:
         app.close()
+
+
+def test_opening_status_fits_a_session_that_already_has_objects(predictor):
+    frames, _ = moving_square_clip()
+    s = Session(predictor, frames, lit=False, autosave=False)
+    assert LitLoraApp(s).status == "click on the video to start an object"
+    s.add_object("car")
+    assert LitLoraApp(s).status == (
+        "1 object: click to refine the selected one, + object for another, ? for keys"
+    )
+    s.add_object("dog")
+    assert LitLoraApp(s).status.startswith("2 objects: ")

@@ -103,7 +103,7 @@ class LitLoraApp(anywidget.AnyWidget):
         self.on_msg(self._on_msg)
         self.observe(self._on_frame, names="frame")
         self.observe(self._on_lit, names="lit")
-        self._ctl.refresh(status="click on the video to start an object", epoch=False)
+        self._ctl.refresh(status=opening_hint(s), epoch=False)
 
     # ---- kernel side ---------------------------------------------------------------------
     def _on_msg(self, _widget, content: dict, buffers: list) -> None:
@@ -282,3 +282,13 @@ def model_notice(model_name: str, demo: bool) -> str:
         f"{TINY_NAME} is a small demo model trained on synthetic videos only: expect poor "
         f"masks on real footage. For real work load official SAM2 weights:\n{OFFICIAL_WEIGHTS_LINE}"
     )
+
+
+def opening_hint(session) -> str:
+    """The first status line: what a click does now (a resumed or reused session already has
+    objects, so "start an object" would be wrong there)."""
+    n = len(session.objects)
+    if not n:
+        return "click on the video to start an object"
+    what = "1 object" if n == 1 else f"{n} objects"
+    return f"{what}: click to refine the selected one, + object for another, ? for keys"
