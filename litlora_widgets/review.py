@@ -32,6 +32,16 @@ from .errors import Cancelled, InputError
 
 CONFIRMED = ("prompt", "correction", "accept")
 
+#: the share of tracked frames to review (at least one): the k at which the evaluation
+#: measures the queue and the frames the widget's timeline marks
+REVIEW_FRACTION = 0.1
+
+
+def review_k(num_tracked: int, fraction: float = REVIEW_FRACTION) -> int:
+    """How many of ``num_tracked`` tracked frames to review: ``fraction`` of them, at least
+    one (none when nothing is tracked)."""
+    return max(1, round(fraction * num_tracked)) if num_tracked > 0 else 0
+
 
 @dataclass(frozen=True)
 class ReviewItem:

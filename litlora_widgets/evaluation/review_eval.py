@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..masks import mask_iou
-from ..review import Weights, rank_by_sam_iou, rank_in_order, review_queue
+from ..review import Weights, rank_by_sam_iou, rank_in_order, review_k, review_queue
 
 RANKINGS = ("queue", "sam_iou", "in_order", "best")
 
@@ -44,7 +44,7 @@ def measure_review(
         judged = [t for t in sorted(gt_masks) if t in states and states[t].kind == "tracked"]
         keep = set(judged)
         failing = {t for t in judged if mask_iou(s.mask(t, obj), gt_masks[t]) < threshold}
-        k = max(1, round(k_frac * len(judged)))
+        k = max(1, review_k(len(judged), k_frac))
         orders = {
             "queue": [it.frame for it in review_queue(s, obj, weights=weights) if it.frame in keep],
             "sam_iou": [t for t in rank_by_sam_iou(states) if t in keep],

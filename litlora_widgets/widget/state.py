@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from ..review import REVIEW_FRACTION, review_k
 from ..state import FrameState
 from .wire import finite
 
@@ -56,16 +57,6 @@ def timeline_row(states: dict[int, FrameState], num_frames: int) -> str:
         else:
             row[f] = TIMELINE_CODES["unsure" if unsure(st) else "tracked"]
     return "".join(row)
-
-
-#: the timeline marks this share of an object's tracked frames to review (at least one), the
-#: k the evaluation measures the queue at (evaluation/review_eval.py, ``k_frac``)
-REVIEW_FRACTION = 0.1
-
-
-def review_k(num_tracked: int) -> int:
-    """How many of ``num_tracked`` tracked frames the timeline marks to review."""
-    return max(1, round(REVIEW_FRACTION * num_tracked)) if num_tracked > 0 else 0
 
 
 class ReviewQueues:
