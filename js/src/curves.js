@@ -118,8 +118,17 @@ function polyline(ctx, pts, sx, sy) {
   ctx.stroke();
 }
 
+/** The dashed grey vertical line at the hovered x value (a frame or an epoch). */
+function hoverLine(ctx, x, sx, sy) {
+  ctx.strokeStyle = "rgba(90,90,90,0.8)";
+  ctx.setLineDash([2, 2]);
+  polyline(ctx, [[x, 0], [x, 1]], sx, sy);
+  ctx.setLineDash([]);
+}
+
 /** Per-frame IoU per object, timeline marks below, playhead at `frame`, the hovered frame
- * (`hover`, or null) as a grey line with its points ringed. Returns the plot's x range. */
+ * (`hover`, or null) as a grey line with its points ringed. Returns the plot's x range and
+ * its frame -> x scale. */
 export function drawIouChart(canvas, curves, { numFrames, frame, colors, hover = null }) {
   const { ctx, w, h } = setup(canvas);
   const pad = IOU_PAD;
@@ -160,10 +169,7 @@ export function drawIouChart(canvas, curves, { numFrames, frame, colors, hover =
   ctx.lineWidth = 1;
   polyline(ctx, [[frame, 0], [frame, 1]], sx, sy);
   if (hover !== null && hover !== undefined) {
-    ctx.strokeStyle = "rgba(90,90,90,0.8)";
-    ctx.setLineDash([2, 2]);
-    polyline(ctx, [[hover, 0], [hover, 1]], sx, sy);
-    ctx.setLineDash([]);
+    hoverLine(ctx, hover, sx, sy);
     for (const series of curves?.iou ?? []) {
       const p = (series.points ?? []).find((q) => q[0] === hover);
       if (!p) continue;
@@ -173,21 +179,19 @@ export function drawIouChart(canvas, curves, { numFrames, frame, colors, hover =
       ctx.stroke();
     }
   }
-  return { x0: pad, x1: w - pad };
+  return { x0: pad, x1: w - pad, sx };
 }
 
 /** Training IoU (solid) and loss (dashed, scaled to its max) per epoch; final IoUs as dots;
  * the hovered epoch or correction (`hover`: {epoch} | {run} | null) marked. */
 export function drawTrainingChart(canvas, curves, { hover = null } = {}) {
   const { ctx, w, h } = setup(canvas);
-  const { runs, live, cur, pad, split, sx: sxEpochs, sxRuns } = trainingLayout(curves, w);
+  const { runs, live, cur, n, pad, split, sx, sxRuns } = trainingLayout(curves, w);
   ctx.fillStyle = "rgba(128,128,128,0.9)";
   const title = live ? "training…" : cur ? "last correction" : "no training yet";
   ctx.fillText(title, pad, 10);
   ctx.fillText("per correction", split + pad, 10);
   if (cur && cur.ious?.length) {
-    const n = Math.max(cur.ious.length, cur.losses?.length ?? 0);
-    const sx = sxEpochs;
     const sy = scale(0, 1, h - 14, 14);
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = "rgb(40,170,60)";
@@ -209,11 +213,8 @@ export function drawTrainingChart(canvas, curves, { hover = null } = {}) {
     ctx.fillStyle = "rgba(128,128,128,0.9)";
     ctx.fillText(`· ${n} epoch${n === 1 ? "" : "s"}`, pad + 78, 10);
     if (hover?.epoch !== undefined && hover.epoch < n) {
-      ctx.strokeStyle = "rgba(90,90,90,0.8)";
       ctx.lineWidth = 1;
-      ctx.setLineDash([2, 2]);
-      polyline(ctx, [[hover.epoch, 0], [hover.epoch, 1]], sx, sy);
-      ctx.setLineDash([]);
+      hoverLine(ctx, hover.epoch, sx, sy);
     }
   }
   const sy2 = scale(0, 1, h - 4, 14);

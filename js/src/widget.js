@@ -18,7 +18,6 @@ import {
   drawTrainingChart,
   frameAtX as iouFrameAt,
   iouReadout,
-  scale,
   trainingHoverAt,
   trainingLayout,
   trainingReadout,
@@ -556,11 +555,7 @@ export class AppView {
     });
     this.litBox.checked = Boolean(t.get("lit"));
     const b = this.btn;
-    const off = (btn, v) => {
-      // a focused button being disabled would drop focus to the page: keys must stay ours
-      if (v && btn === document.activeElement) this.root.focus({ preventScroll: true });
-      btn.disabled = v;
-    };
+    const off = (btn, v) => this.setDisabled(btn, v);
     for (const k of ["bwd", "fwd", "both", "step", "cands"]) off(b[k], Boolean(busy) || !hasObj);
     off(b.undo, Boolean(busy) || !t.get("can_undo"));
     off(b.redo, Boolean(busy) || !t.get("can_redo"));
@@ -714,6 +709,13 @@ export class AppView {
     });
   }
 
+  /** Enable or disable a button. A focused button being disabled would drop the focus to the
+   * page, so the widget takes it first: keys must stay ours. */
+  setDisabled(btn, disabled) {
+    if (disabled && btn === document.activeElement) this.root.focus({ preventScroll: true });
+    btn.disabled = disabled;
+  }
+
   /** Run `render`, which may remove or hide controls: if it takes away the focused one, the
    * widget takes the focus, as when a focused button is disabled (renderStatus). Else the
    * focus would drop to the page and the next keys reach nobody (or JupyterLab). */
@@ -770,9 +772,8 @@ export class AppView {
     drawTrainingChart(this.trainCanvas, curves, { hover: hv?.chart === "training" ? hv : null });
     // the readouts, next to the hovered frame / epoch
     const iouW = this.iouCanvas.clientWidth;
-    const sx = scale(0, Math.max(1, numFrames - 1), plot.x0, plot.x1);
     const iouText = iouHover === null ? "" : iouReadout(curves, iouHover, this.t.get("objects") || []);
-    placeReadout(this.iouReadout, iouText, iouHover === null ? 0 : sx(iouHover), iouW);
+    placeReadout(this.iouReadout, iouText, iouHover === null ? 0 : plot.sx(iouHover), iouW);
     const trW = this.trainCanvas.clientWidth;
     const g = trainingLayout(curves, trW || this.trainCanvas.width);
     const tc = this.trainCanvas.dataset; // the plot's x ranges in CSS px (tests hover on them)
@@ -794,9 +795,7 @@ export class AppView {
 
   updateReviewButton() {
     const n = this.reviewQueue().length;
-    // a focused button being disabled would drop focus to the page: keys must stay ours
-    if (n === 0 && this.reviewBtn === document.activeElement) this.root.focus({ preventScroll: true });
-    this.reviewBtn.disabled = n === 0;
+    this.setDisabled(this.reviewBtn, n === 0);
     this.reviewBtn.title = n
       ? `next frame to review (R; Shift+R: previous): ${n} queued`
       : "no frame to review yet: propagate an object first";

@@ -315,6 +315,12 @@ function polyline(ctx, pts, sx, sy) {
   pts.forEach(([x, y], i) => i ? ctx.lineTo(sx(x), sy(y)) : ctx.moveTo(sx(x), sy(y)));
   ctx.stroke();
 }
+function hoverLine(ctx, x, sx, sy) {
+  ctx.strokeStyle = "rgba(90,90,90,0.8)";
+  ctx.setLineDash([2, 2]);
+  polyline(ctx, [[x, 0], [x, 1]], sx, sy);
+  ctx.setLineDash([]);
+}
 function drawIouChart(canvas, curves, { numFrames, frame, colors, hover = null }) {
   const { ctx, w, h: h2 } = setup(canvas);
   const pad = IOU_PAD;
@@ -354,10 +360,7 @@ function drawIouChart(canvas, curves, { numFrames, frame, colors, hover = null }
   ctx.lineWidth = 1;
   polyline(ctx, [[frame, 0], [frame, 1]], sx, sy);
   if (hover !== null && hover !== void 0) {
-    ctx.strokeStyle = "rgba(90,90,90,0.8)";
-    ctx.setLineDash([2, 2]);
-    polyline(ctx, [[hover, 0], [hover, 1]], sx, sy);
-    ctx.setLineDash([]);
+    hoverLine(ctx, hover, sx, sy);
     for (const series of curves?.iou ?? []) {
       const p = (series.points ?? []).find((q) => q[0] === hover);
       if (!p) continue;
@@ -367,18 +370,16 @@ function drawIouChart(canvas, curves, { numFrames, frame, colors, hover = null }
       ctx.stroke();
     }
   }
-  return { x0: pad, x1: w - pad };
+  return { x0: pad, x1: w - pad, sx };
 }
 function drawTrainingChart(canvas, curves, { hover = null } = {}) {
   const { ctx, w, h: h2 } = setup(canvas);
-  const { runs, live, cur, pad, split, sx: sxEpochs, sxRuns } = trainingLayout(curves, w);
+  const { runs, live, cur, n, pad, split, sx, sxRuns } = trainingLayout(curves, w);
   ctx.fillStyle = "rgba(128,128,128,0.9)";
   const title = live ? "training\u2026" : cur ? "last correction" : "no training yet";
   ctx.fillText(title, pad, 10);
   ctx.fillText("per correction", split + pad, 10);
   if (cur && cur.ious?.length) {
-    const n = Math.max(cur.ious.length, cur.losses?.length ?? 0);
-    const sx = sxEpochs;
     const sy = scale(0, 1, h2 - 14, 14);
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = "rgb(40,170,60)";
@@ -398,11 +399,8 @@ function drawTrainingChart(canvas, curves, { hover = null } = {}) {
     ctx.fillStyle = "rgba(128,128,128,0.9)";
     ctx.fillText(`\xB7 ${n} epoch${n === 1 ? "" : "s"}`, pad + 78, 10);
     if (hover?.epoch !== void 0 && hover.epoch < n) {
-      ctx.strokeStyle = "rgba(90,90,90,0.8)";
       ctx.lineWidth = 1;
-      ctx.setLineDash([2, 2]);
-      polyline(ctx, [[hover.epoch, 0], [hover.epoch, 1]], sx, sy);
-      ctx.setLineDash([]);
+      hoverLine(ctx, hover.epoch, sx, sy);
     }
   }
   const sy2 = scale(0, 1, h2 - 4, 14);
@@ -1457,10 +1455,7 @@ var AppView = class {
     });
     this.litBox.checked = Boolean(t.get("lit"));
     const b = this.btn;
-    const off = (btn, v) => {
-      if (v && btn === document.activeElement) this.root.focus({ preventScroll: true });
-      btn.disabled = v;
-    };
+    const off = (btn, v) => this.setDisabled(btn, v);
     for (const k of ["bwd", "fwd", "both", "step", "cands"]) off(b[k], Boolean(busy) || !hasObj);
     off(b.undo, Boolean(busy) || !t.get("can_undo"));
     off(b.redo, Boolean(busy) || !t.get("can_redo"));
@@ -1598,6 +1593,12 @@ var AppView = class {
       this.libraryEl.replaceChildren(...rows);
     });
   }
+  /** Enable or disable a button. A focused button being disabled would drop the focus to the
+   * page, so the widget takes it first: keys must stay ours. */
+  setDisabled(btn, disabled) {
+    if (disabled && btn === document.activeElement) this.root.focus({ preventScroll: true });
+    btn.disabled = disabled;
+  }
   /** Run `render`, which may remove or hide controls: if it takes away the focused one, the
    * widget takes the focus, as when a focused button is disabled (renderStatus). Else the
    * focus would drop to the page and the next keys reach nobody (or JupyterLab). */
@@ -1649,9 +1650,8 @@ var AppView = class {
     this.iouCanvas.dataset.plotX1 = String(plot.x1);
     drawTrainingChart(this.trainCanvas, curves, { hover: hv?.chart === "training" ? hv : null });
     const iouW = this.iouCanvas.clientWidth;
-    const sx = scale(0, Math.max(1, numFrames - 1), plot.x0, plot.x1);
     const iouText = iouHover === null ? "" : iouReadout(curves, iouHover, this.t.get("objects") || []);
-    placeReadout(this.iouReadout, iouText, iouHover === null ? 0 : sx(iouHover), iouW);
+    placeReadout(this.iouReadout, iouText, iouHover === null ? 0 : plot.sx(iouHover), iouW);
     const trW = this.trainCanvas.clientWidth;
     const g = trainingLayout(curves, trW || this.trainCanvas.width);
     const tc = this.trainCanvas.dataset;
@@ -1671,8 +1671,7 @@ var AppView = class {
   }
   updateReviewButton() {
     const n = this.reviewQueue().length;
-    if (n === 0 && this.reviewBtn === document.activeElement) this.root.focus({ preventScroll: true });
-    this.reviewBtn.disabled = n === 0;
+    this.setDisabled(this.reviewBtn, n === 0);
     this.reviewBtn.title = n ? `next frame to review (R; Shift+R: previous): ${n} queued` : "no frame to review yet: propagate an object first";
   }
   /** Jump to the next queued frame after the current one (dir 1) or before it (dir -1). */
