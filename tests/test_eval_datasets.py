@@ -37,6 +37,26 @@ def _label(objs: dict[int, tuple[int, int]], void: bool = False) -> np.ndarray:
     return lab
 
 
+def _run_sam2(spec, **extra) -> dict:
+    """One video through the protocol, SAM2 alone (random weights at 256 px, oracle judge)."""
+    from litlora_widgets.evaluation.runner import run_video
+
+    return run_video(
+        dict(
+            video=spec.to_dict(),
+            model={"checkpoint": "random", "image_size": 256, "device": "cpu"},
+            methods=["sam2"],
+            threshold=0.5,
+            judge="oracle",
+            accept_score=0.5,
+            seed=0,
+            max_frames=None,
+            lit_config={},
+            **extra,
+        )
+    )
+
+
 def _save_palette(path: Path, lab: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     im = Image.fromarray(lab, mode="P")
@@ -180,19 +200,7 @@ def test_vost_void_pixels_count_as_background_when_judged(tmp_path, monkeypatch)
 
     monkeypatch.setattr(session_mod, "Session", ObjectPlusVoid)
     monkeypatch.setattr(runner, "get_predictor", lambda model, seed: None)
-    r = runner.run_video(
-        dict(
-            video=spec.to_dict(),
-            model={"checkpoint": "random", "image_size": 256, "device": "cpu"},
-            methods=["sam2"],
-            threshold=0.5,
-            judge="oracle",
-            accept_score=0.5,
-            seed=0,
-            max_frames=None,
-            lit_config={},
-        )
-    )
+    r = _run_sam2(spec)
     assert r["status"] == "ok", r.get("error")
     (o,) = r["runs"]["sam2"]["objects"]
     assert [p["frame"] for p in o["per_frame"]] == [1, 2, 3, 4, 5]
@@ -329,28 +337,13 @@ def test_sparse_mask_matching_no_frame_is_an_error(tmp_path):
 def test_sparse_run_judges_only_annotated_frames(tmp_path):
     """A YouTube-VOS-style video through the protocol (real random-weight SAM2, 256 px):
     each object is prompted on its first annotated frame and judged only on annotated ones."""
-    from litlora_widgets.evaluation.runner import run_video
-
     root = tmp_path / "yt"
     _frames(root / "JPEGImages" / "v", n=9)
     for t in (0, 4, 8):
         objs = {1: (2, 2)} if t == 0 else {1: (2, 2 + t), 2: (12, 20)}
         _save_palette(root / "Annotations" / "v" / f"{t:05d}.png", _label(objs))
     (spec,) = discover(root)
-    r = run_video(
-        dict(
-            video=spec.to_dict(),
-            model={"checkpoint": "random", "image_size": 256, "device": "cpu"},
-            methods=["sam2"],
-            threshold=0.5,
-            judge="oracle",
-            accept_score=0.5,
-            seed=0,
-            max_frames=None,
-            lit_config={},
-            review=0.5,
-        )
-    )
+    r = _run_sam2(spec, review=0.5)
     assert r["status"] == "ok", r.get("error")
     # the review queue measured on the same annotated frames: obj 1 on 4 and 8, obj 2 on 8
     assert [(x["obj_id"], x["frames"], x["k"]) for x in r["review"]] == [(1, 2, 1), (2, 1, 1)]
