@@ -10,19 +10,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from litlora_widgets.errors import InputError
 from litlora_widgets.evaluation.datasets import discover, load_ground_truth
 from litlora_widgets.masks import davis_palette, encode_rle
 
 H, W, T = 24, 32, 12
 
 
-def _frames(folder: Path, n: int = T, name="{:05d}.jpg") -> list[np.ndarray]:
+def _frames(folder: Path, n: int = T, name="{:05d}.jpg", step: int = 1) -> list[np.ndarray]:
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     out = []
     for t in range(n):
         f = rng.integers(0, 255, (H, W, 3), dtype=np.uint8)
-        Image.fromarray(f).save(folder / name.format(t))
+        Image.fromarray(f).save(folder / name.format(t * step))
         out.append(f)
     return out
 
@@ -139,26 +140,33 @@ def _vost(root: Path) -> Path:
     """VOST as distributed (VOST.zip, the layout TRI-ML/VOST's evaluation/source/dataset.py and
     aot_plus/dataloaders/eval_datasets.py read): ``JPEGImages/<seq>/frameNNNNN.jpg`` (5 fps,
     one annotation per frame), ``Annotations/<seq>/*.png`` (palette, 255 = void),
-    ``ImageSets/{train,val}.txt`` and, for the val sequences, ``JPEGImages_10fps/<seq>``
-    (twice the frames) and ``Videos/``."""
+    ``ImageSets/{train,val,test}.txt`` (test: listed, frames not shipped) and, for the val
+    sequences, ``JPEGImages_10fps/<seq>`` (twice the frames; the 5 fps names among them) and
+    ``Videos/``. Frame names are frame numbers of the 30 fps source."""
     seq = "555_cut_onion"
-    _frames(root / "JPEGImages" / seq, n=6, name="frame{:05d}.jpg")
-    _frames(root / "JPEGImages_10fps" / seq, n=12, name="frame{:05d}.jpg")
+    _frames(root / "JPEGImages" / seq, n=6, name="frame{:05d}.jpg", step=6)
+    _frames(root / "JPEGImages_10fps" / seq, n=12, name="frame{:05d}.jpg", step=3)
+    _frames(root / "JPEGImages" / "1_cut_tomato", n=3, name="frame{:05d}.jpg", step=6)
     (root / "Videos").mkdir()
     (root / "ImageSets").mkdir()
     (root / "ImageSets" / "val.txt").write_text(seq + "\n")
-    (root / "ImageSets" / "train.txt").write_text("")
+    (root / "ImageSets" / "train.txt").write_text("1_cut_tomato")  # no final newline, as shipped
+    (root / "ImageSets" / "test.txt").write_text("9_peel_potato\n")
     for t in range(6):
         _save_palette(
-            root / "Annotations" / seq / f"frame{t:05d}.png",
+            root / "Annotations" / seq / f"frame{6 * t:05d}.png",
             _label({1: (6, 6)}, void=t > 0),  # 4 void pixels next to a 16-pixel object
+        )
+    for t in range(3):
+        _save_palette(
+            root / "Annotations" / "1_cut_tomato" / f"frame{6 * t:05d}.png", _label({1: (2, 2)})
         )
     return root
 
 
 def test_vost_void_pixels(tmp_path):
     root = _vost(tmp_path / "VOST")
-    (spec,) = discover(root)
+    (spec,) = discover(root, split="val")
     assert spec.layout == "davis" and spec.frames == str(root / "JPEGImages" / "555_cut_onion")
     gt = load_ground_truth(spec)
     assert gt.objects == [1] and gt.annotated == list(range(6)) and gt.judged(1) == [1, 2, 3, 4, 5]
@@ -173,7 +181,7 @@ def test_vost_void_pixels_count_as_background_when_judged(tmp_path, monkeypatch)
     from litlora_widgets.evaluation import runner
 
     root = _vost(tmp_path / "VOST")
-    (spec,) = discover(root)
+    (spec,) = discover(root, split="val")
     gt = load_ground_truth(spec)
 
     class ObjectPlusVoid:  # a session whose tracker predicts the object and the void region
@@ -206,6 +214,58 @@ def test_vost_void_pixels_count_as_background_when_judged(tmp_path, monkeypatch)
     assert [p["frame"] for p in o["per_frame"]] == [1, 2, 3, 4, 5]
     assert all(p["j_before"] == pytest.approx(16 / 20) for p in o["per_frame"])
     assert o["corrections"] == 0
+
+
+def test_vost_split_from_image_sets(tmp_path):
+    """``split`` reads ImageSets/<split>.txt as the official evaluation does; a split whose
+    videos are not there (VOST test) is a clear error, not an empty run."""
+    root = _vost(tmp_path / "VOST")
+    assert [s.name for s in discover(root)] == ["1_cut_tomato", "555_cut_onion"]
+    assert [s.name for s in discover(root, split="val")] == ["555_cut_onion"]
+    assert [s.name for s in discover(root, split="train")] == ["1_cut_tomato"]
+    assert [s.name for s in discover(root, ["555_cut_onion"], split="val")] == ["555_cut_onion"]
+    with pytest.raises(InputError, match=r"split 'test' .*lists 1 video.*9_peel_potato"):
+        discover(root, split="test")
+    with pytest.raises(InputError, match=r"split 'tset' is not in .*\['test', 'train', 'val'\]"):
+        discover(root, split="tset")
+
+
+def test_vost_10fps_frames_track_through_and_judge_the_annotated(tmp_path):
+    """``frames_dir="JPEGImages_10fps"``: SAM2 tracks through twice the frames; the annotations
+    (5 fps) match every other one by name, and only those are judged."""
+    root = _vost(tmp_path / "VOST")
+    (spec,) = discover(root, split="val", frames_dir="JPEGImages_10fps")
+    assert spec.frames == str(root / "JPEGImages_10fps" / "555_cut_onion")
+    assert spec.masks == str(root / "Annotations" / "555_cut_onion")
+    gt = load_ground_truth(spec)
+    assert gt.num_frames == 12 and gt.annotated == [0, 2, 4, 6, 8, 10]
+    assert gt.judged(1) == [2, 4, 6, 8, 10] and gt.ends[1] == 11
+    r = _run_sam2(spec)
+    assert r["status"] == "ok", r.get("error")
+    (o,) = r["runs"]["sam2"]["objects"]
+    assert [p["frame"] for p in o["per_frame"]] == [2, 4, 6, 8, 10]
+    with pytest.raises(
+        InputError,
+        match=r"JPEGImages_30fps does not exist; .* has \['JPEGImages', 'JPEGImages_10fps'\]",
+    ):
+        discover(root, frames_dir="JPEGImages_30fps")
+    # the train sequence has no 10 fps frames: discovery lists only what is there
+    assert [s.name for s in discover(root, frames_dir="JPEGImages_10fps")] == ["555_cut_onion"]
+
+
+def test_davis_split_by_year(tmp_path):
+    root = tmp_path / "DAVIS"
+    for seq in ("bear", "cows"):
+        _frames(root / "JPEGImages" / "480p" / seq, n=2)
+        for t in range(2):
+            _save_palette(root / "Annotations" / "480p" / seq / f"{t:05d}.png", _label({1: (2, 2)}))
+    for year, names in (("2016", "bear\n"), ("2017", "bear\ncows\n")):
+        (root / "ImageSets" / year).mkdir(parents=True)
+        (root / "ImageSets" / year / "val.txt").write_text(names)
+    with pytest.raises(InputError, match=r"split 'val' is ambiguous .*'2016/val', '2017/val'"):
+        discover(root, split="val")
+    assert [s.name for s in discover(root, split="2016/val")] == ["bear"]
+    assert [s.name for s in discover(root, split="2017/val")] == ["bear", "cows"]
 
 
 def test_lvos_v2_meta_frame_range(tmp_path):
@@ -358,3 +418,30 @@ def test_sparse_run_judges_only_annotated_frames(tmp_path):
     for o in (o1, o2):  # after the user acts every judged frame is right
         assert all(p["j"] >= 0.5 for p in o["per_frame"])
         assert o["corrections"] == sum(p["j_before"] < 0.5 for p in o["per_frame"])
+
+
+def test_cli_split_and_frames_dir_resume_and_merge(tmp_path, capsys):
+    """``litlora-eval VOST --split val --frames-dir JPEGImages_10fps``: the run, a resume and a
+    merge all see the same one video; results made from other frames are not resumed."""
+    from litlora_widgets.evaluation import merge
+    from litlora_widgets.evaluation.cli import main as cli_main
+    from litlora_widgets.evaluation.report import read_json
+
+    root = _vost(tmp_path / "VOST")
+    out = tmp_path / "out"
+    argv = [str(root), "--split", "val", "--frames-dir", "JPEGImages_10fps", "--methods", "sam2"]
+    argv += ["--image-size", "256", "--out", str(out), "--no-progress"]
+    assert cli_main(argv) == 0
+    s = read_json(out / "summary.json")
+    assert s["config"]["split"] == "val" and s["config"]["frames_dir"] == "JPEGImages_10fps"
+    (r,) = [read_json(p) for p in (out / "videos").glob("*.json")]
+    assert r["video"] == "555_cut_onion"
+    (o,) = r["runs"]["sam2"]["objects"]
+    assert [p["frame"] for p in o["per_frame"]] == [2, 4, 6, 8, 10]
+    assert merge([out], tmp_path / "merged")["complete"] is True
+    # the 5 fps frames give other results: the 10 fps ones are not taken for them
+    assert cli_main([*argv[:3], *argv[5:]]) == 2
+    assert "was made with other settings; use --overwrite" in capsys.readouterr().err
+    assert cli_main([*argv[:3], *argv[5:], "--overwrite"]) == 0
+    (r5,) = [read_json(p) for p in (out / "videos").glob("*.json")]
+    assert [p["frame"] for p in r5["runs"]["sam2"]["objects"][0]["per_frame"]] == [1, 2, 3, 4, 5]

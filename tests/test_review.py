@@ -194,3 +194,29 @@ def test_centroids_are_decoded_once_per_stored_mask(monkeypatch):
     assert [store.centroid(t, 1) for t in range(3)] == [(0.5, 2.5), None, (2.5, 2.5)]
     assert len(decoded) == 4
     assert store.centroid(5, 1) is None
+
+
+@needs_api
+def test_measure_review_after_corrections(predictor, square_clip):
+    """``corrections=N``: the simulated annotator first fixes the first N failing frames
+    (ground-truth mask, re-tracked from there), then the queue is judged on what is left; the
+    corrected frames are no longer judged."""
+    import numpy as np
+
+    from litlora_widgets.evaluation.review_eval import measure_review
+
+    frames, masks = square_clip
+    gt = {0: masks[0]}
+    for t in range(1, 6):  # the object jumps to the other corner: tracking fails on frame 1
+        m = np.zeros_like(masks[0])
+        m[-20 - t :, -30:] = True
+        gt[t] = m
+    plain = measure_review(predictor, frames, gt, k_frac=0.5)
+    assert plain["frames"] == 5 and plain["corrected"] == []
+    fixed = measure_review(predictor, frames, gt, k_frac=0.5, corrections=1)
+    assert fixed["corrected"] == [1]
+    assert fixed["frames"] == 4 and fixed["k"] == 2
+    for name in ("queue", "sam_iou", "in_order", "best"):
+        assert 0.0 <= fixed["flagged_iou"][name] <= fixed["k"]
+    with pytest.raises(Exception, match="corrections"):
+        measure_review(predictor, frames, gt, corrections=-1)

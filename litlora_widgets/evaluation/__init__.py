@@ -62,6 +62,8 @@ def evaluate(
     overwrite: bool = False,
     device: str = "cpu",
     resolution: str | None = None,
+    split: str | None = None,
+    frames_dir: str | None = None,
     cancel: threading.Event | None = None,
     backend: str | None = None,
     address: str | None = None,
@@ -87,7 +89,8 @@ def evaluate(
     ``cost``: the annotation-time cost model (``cost.CostModel``, a dict or ``["click=2"]``);
     ``challenging_min``: SAM2 corrections that make an object "challenging" (report only).
     ``review``: also measure the review queue at k = this fraction of tracked frames (one more
-    plain SAM2 pass per object).
+    plain SAM2 pass per object). ``split`` / ``frames_dir``: which videos and which frame
+    folder (see :func:`.datasets.discover`).
     """
     methods = list(dict.fromkeys(methods))
     if not methods or set(methods) - set(METHODS):
@@ -133,12 +136,19 @@ def evaluate(
         max_frames=max_frames,
         lit_config=lc_dict,
         **({"review": float(review)} if review else {}),
+        **({"frames_dir": frames_dir} if frames_dir else {}),  # other frames: other results
     )
 
     info = model_info(predictor)
     keys = [k for k, _, _ in run_keys(methods, judge)]
     meta = {
-        "config": {**base, "data_dir": str(data_dir), "sequences": sequences},
+        "config": {
+            **base,
+            "data_dir": str(data_dir),
+            "sequences": sequences,
+            "resolution": resolution,
+            "split": split,
+        },
         "config_key": config_key(base),
         "model_name": info.name,
         "random_weights": info.random_weights,
@@ -147,7 +157,7 @@ def evaluate(
         "challenging_min": int(challenging_min),
     }
 
-    specs = discover(data_dir, sequences, resolution)
+    specs = discover(data_dir, sequences, resolution, split=split, frames_dir=frames_dir)
     if shard is not None:
         specs = specs[shard[0] :: shard[1]]
     outdir = None if out is None else Path(out).expanduser()
@@ -286,7 +296,16 @@ def merge(shard_dirs, out, *, figures: bool = True) -> dict:
                 results[r["video"]] = r
     cfg = meta["config"]
     try:
-        order = [s.name for s in discover(cfg["data_dir"], cfg.get("sequences"))]
+        order = [
+            s.name
+            for s in discover(
+                cfg["data_dir"],
+                cfg.get("sequences"),
+                cfg.get("resolution"),
+                split=cfg.get("split"),
+                frames_dir=cfg.get("frames_dir"),
+            )
+        ]
     except InputError:
         order = sorted(results, key=natural_key)
     ordered = [results[v] for v in order if v in results]

@@ -27,6 +27,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=None, help="SAM2 config for a checkpoint path")
     p.add_argument("--sequences", nargs="+", default=None, help="videos to run (default: all)")
     p.add_argument("--resolution", default=None, help="DAVIS resolution folder (default 480p)")
+    p.add_argument(
+        "--split",
+        default=None,
+        help="only the videos of ImageSets/SPLIT.txt, as the official evaluations read them "
+        "(VOST: val; DAVIS: 2017/val)",
+    )
+    p.add_argument(
+        "--frames-dir",
+        default=None,
+        help="folder of DATA_DIR to read frames from instead of JPEGImages (VOST: "
+        "JPEGImages_10fps, to track through twice the frames; only annotated ones are judged)",
+    )
     p.add_argument("--max-frames", type=int, default=None, help="first N frames of each video")
     p.add_argument("--image-size", type=int, default=None, help="SAM2 input size (random model)")
     p.add_argument("--methods", nargs="+", default=["sam2", "lit"], choices=["sam2", "lit"])
@@ -161,6 +173,8 @@ def main(argv=None) -> int:
             overwrite=a.overwrite,
             device=device,
             resolution=a.resolution,
+            split=a.split,
+            frames_dir=a.frames_dir,
             backend=a.backend,
             address=a.address,
             gpus_per_video=a.gpus_per_video,

@@ -113,18 +113,40 @@ def _find_meta(root: Path) -> Path | None:
 
 
 def discover(
-    data_dir: str | Path, sequences=None, resolution: str | None = None
+    data_dir: str | Path,
+    sequences=None,
+    resolution: str | None = None,
+    *,
+    split: str | None = None,
+    frames_dir: str | None = None,
 ) -> list[VideoSpec]:
-    """The videos of a dataset folder, in natural order (filtered by ``sequences``)."""
+    """The videos of a dataset folder, in natural order (filtered by ``sequences``).
+
+    ``split``: only the videos listed in ``ImageSets/<split>.txt`` (VOST ``val``, DAVIS
+    ``2017/val``). ``frames_dir``: DAVIS-style datasets only, the folder in ``data_dir`` to
+    read frames from instead of ``JPEGImages`` (VOST's ``JPEGImages_10fps``: twice the frames
+    to track through, the annotated ones matched by name and the only ones judged).
+    """
     root = Path(data_dir).expanduser()
     if not root.is_dir():
         raise InputError(f"dataset folder {root} does not exist")
+    jpeg = root / (frames_dir or "JPEGImages")
+    if frames_dir is not None and not jpeg.is_dir():
+        have = [d.name for d in _subdirs(root) if d.name.startswith("JPEGImages")]
+        raise InputError(
+            f"frames folder {jpeg} does not exist; {root} has {have or 'no JPEGImages* folder'}"
+        )
+    if frames_dir is not None and not (root / "Annotations").is_dir():
+        raise InputError(
+            f"--frames-dir is for DAVIS-style datasets (JPEGImages + Annotations); {root} has "
+            "no Annotations folder"
+        )
     specs: list[VideoSpec] = []
-    if (root / "JPEGImages").is_dir():
-        level = _davis_level(root / "JPEGImages", resolution)
+    if jpeg.is_dir():
+        level = _davis_level(jpeg, resolution)
         if not level.is_dir():
             raise InputError(f"{level} does not exist; check --resolution")
-        ann = root / "Annotations" / level.relative_to(root / "JPEGImages")
+        ann = root / "Annotations" / level.relative_to(jpeg)
         meta = _find_meta(root)
         for seq in _subdirs(level):
             specs.append(
@@ -173,6 +195,18 @@ def discover(
                 "JPEGImages_24fps + Annotations_6fps (SA-V val/test), <vid>.mp4 + "
                 "<vid>_manual.json (SA-V train), or <video>/frames + <video>/masks per video"
             )
+    if split is not None:
+        listed, path = _split_names(root, split)
+        have = {s.name for s in specs}
+        missing = [n for n in listed if n not in have]
+        if missing:
+            raise InputError(
+                f"split {split!r} ({path}) lists {len(missing)} video(s) with no frames in "
+                f"{root}: {missing[:5]}{' …' if len(missing) > 5 else ''}; download them or "
+                "pick another split"
+            )
+        keep = set(listed)
+        specs = [s for s in specs if s.name in keep]
     if sequences:
         wanted = list(dict.fromkeys(sequences))
         have = {s.name: s for s in specs}
@@ -184,6 +218,24 @@ def discover(
             )
         specs = [have[w] for w in wanted]
     return specs
+
+
+def _split_names(root: Path, split: str) -> tuple[list[str], Path]:
+    """The video names of ``ImageSets/<split>.txt`` (or the one ``ImageSets/*/<split>.txt``)."""
+    sets = root / "ImageSets"
+    path = sets / f"{split}.txt"
+    if not path.is_file():
+        hits = sorted(sets.glob(f"*/{split}.txt")) if sets.is_dir() else []
+        if len(hits) != 1:
+            have = sorted(str(p.relative_to(sets))[:-4] for p in sets.rglob("*.txt"))
+            if not have:
+                raise InputError(f"split {split!r}: {root} has no ImageSets/*.txt to read it from")
+            raise InputError(
+                f"split {split!r} is {'ambiguous' if hits else 'not'} in {sets}; use one of {have}"
+            )
+        path = hits[0]
+    names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    return names, path
 
 
 @dataclass

@@ -7,6 +7,13 @@ whose IoU against the ground truth is below ``threshold`` are the failing ones. 
 those frames, and recall = failing frames found / failing frames. ``best`` is what a perfect
 ranking would find (min(k, failing)). Counts are returned, so recall over many videos is
 pooled (Σ found / Σ failing), not an average of ratios.
+
+``corrections=N`` measures the queue where an annotator uses it: after fixing the first N
+failing frames (each gets its ground-truth mask and SAM2 re-tracks forward from it, as the
+authors' simulated user does), so fewer frames fail. Right after the first pass of a weak
+model most frames fail, and recall at 10 % is then capped near 0.10 for every ranking.
+``flagged_iou`` (Σ IoU of each ranking's k frames; pooled: ÷ Σ k) says how wrong the flagged
+frames are, which does not saturate that way: lower is better.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..errors import InputError
 from ..masks import mask_iou
 from ..review import Weights, rank_by_sam_iou, rank_in_order, review_k, review_queue
 
@@ -30,34 +38,78 @@ def measure_review(
     k_frac: float = 0.1,
     threshold: float = 0.5,
     weights: Weights | None = None,
+    corrections: int = 0,
 ) -> dict:
-    """Counts for one object: ``frames``, ``failing``, ``k`` and ``found`` per ranking."""
+    """Counts for one object: ``frames``, ``failing``, ``k``, ``found`` and ``flagged_iou``
+    per ranking, and the ``corrected`` frames (see the module docstring)."""
     from ..session import Session
 
+    if isinstance(corrections, bool) or not isinstance(corrections, int) or corrections < 0:
+        raise InputError(f"corrections must be a non-negative int, got {corrections!r}")
     s = Session(predictor, video, lit=False, autosave=False)
     try:
         obj = s.add_object()
         s.add_mask(start, obj, gt_masks[start])
         for _ in s.propagate(start_frame=start, progress=False):
             pass
+        corrected: list[int] = []
+        for _ in range(corrections):
+            t = next(iter(sorted(_failing(s, obj, gt_masks, threshold))), None)
+            if t is None:
+                break
+            s.correct(t, obj, gt_masks[t], train=False)  # an empty mask: "absent here"
+            corrected.append(t)
+            for _ in s.propagate(start_frame=t, progress=False):
+                pass
         states = s.frame_states(obj)
-        judged = [t for t in sorted(gt_masks) if t in states and states[t].kind == "tracked"]
+        ious = _ious(s, obj, gt_masks)
+        judged = sorted(ious)
         keep = set(judged)
-        failing = {t for t in judged if mask_iou(s.mask(t, obj), gt_masks[t]) < threshold}
+        failing = {t for t in judged if ious[t] < threshold}
         k = max(1, review_k(len(judged), k_frac))
         orders = {
             "queue": [it.frame for it in review_queue(s, obj, weights=weights) if it.frame in keep],
             "sam_iou": [t for t in rank_by_sam_iou(states) if t in keep],
             "in_order": [t for t in rank_in_order(states) if t in keep],
+            "best": sorted(judged, key=lambda t: (ious[t], t)),
         }
     finally:
         s.close()
     found = {name: len(set(o[:k]) & failing) for name, o in orders.items()}
-    found["best"] = min(k, len(failing))
-    return {"frames": len(judged), "failing": len(failing), "k": k, "found": found}
+    flagged = {name: float(sum(ious[t] for t in o[:k])) for name, o in orders.items()}
+    return {
+        "frames": len(judged),
+        "failing": len(failing),
+        "k": k,
+        "found": found,
+        "flagged_iou": flagged,
+        "corrected": corrected,
+    }
+
+
+def _ious(s, obj: int, gt_masks: Mapping[int, np.ndarray]) -> dict[int, float]:
+    """IoU against the ground truth on the annotated frames SAM2 tracked (the judged ones)."""
+    states = s.frame_states(obj)
+    return {
+        t: mask_iou(s.mask(t, obj), gt_masks[t])
+        for t in sorted(gt_masks)
+        if t in states and states[t].kind == "tracked"
+    }
+
+
+def _failing(s, obj: int, gt_masks: Mapping[int, np.ndarray], threshold: float) -> list[int]:
+    return [t for t, iou in _ious(s, obj, gt_masks).items() if iou < threshold]
 
 
 def pooled_recall(rows: list[dict]) -> dict:
     """Σ found / Σ failing per ranking over many objects (None when nothing fails)."""
     fail = sum(r["failing"] for r in rows)
     return {n: (sum(r["found"][n] for r in rows) / fail if fail else None) for n in RANKINGS}
+
+
+def pooled_flagged_iou(rows: list[dict]) -> dict:
+    """Mean IoU of the flagged frames per ranking, Σ flagged IoU / Σ k (lower: the ranking
+    flags worse frames; None without rows that carry it)."""
+    rows = [r for r in rows if "flagged_iou" in r]
+    n = sum(r["k"] for r in rows)
+    return {m: (sum(r["flagged_iou"][m] for r in rows) / n if n else None) for m in RANKINGS}

@@ -56,6 +56,8 @@ def config_key(spec: dict) -> str:
     }
     if spec.get("review"):  # only when asked, so older result folders keep their key
         keep["review"] = spec["review"]
+    if spec.get("frames_dir"):  # frames read from another folder (VOST's JPEGImages_10fps)
+        keep["frames_dir"] = spec["frames_dir"]
     return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
 
