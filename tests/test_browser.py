@@ -21,11 +21,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _jupyterlab import CHROMIUM_ARGS, start_jupyterlab, stop_jupyterlab
 
 from litlora_widgets.build_sam import TINY_WEIGHTS
 
@@ -36,13 +36,6 @@ TESTS = Path(__file__).resolve().parent
 ARTIFACTS = TESTS / "artifacts"
 HTML_DEPS = TESTS / "html_export" / "node_modules"
 CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 VIDEO = {"num_frames": 40, "size": (180, 320), "side": 28}  # square at x 10.., y 20..48
 CLICK = (20.0, 30.0)  # video px, inside the square on frame 0
 
@@ -184,51 +177,13 @@ def cpu_hog():
 def lab(tmp_path_factory):
     """JupyterLab on 127.0.0.1 (random port, no token, news off) serving a tmp root."""
     root = tmp_path_factory.mktemp("lab")
-    config = root / ".config"
-    (config / "labconfig").mkdir(parents=True)
-    (config / "labconfig" / "page_config.json").write_text(
-        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
-    )
-    port = free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "PYTHONPATH": str(ROOT)}
-    log = open(root / "jupyter.log", "w")  # noqa: SIM115 - closed in teardown
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "lab",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--ServerApp.token=",
-            "--ServerApp.password=",
-            f"--ServerApp.root_dir={root}",
-            "--allow-root",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def up():
+    with open(root / "jupyter.log", "w") as log:
         try:
-            return urllib.request.urlopen(f"{url}/api/status", timeout=2).status == 200
-        except OSError:
-            return proc.poll() is not None  # exited: stop waiting, fail below
-
-    wait_until(up, 90, "JupyterLab to answer")
-    assert proc.poll() is None, (root / "jupyter.log").read_text()[-3000:]
-    yield url, root
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:  # pragma: no cover
-        proc.kill()
-    log.close()
+            proc, url = start_jupyterlab(root, log)
+        except RuntimeError as e:
+            raise AssertionError(f"{e}\n{(root / 'jupyter.log').read_text()[-3000:]}") from e
+        yield url, root
+        stop_jupyterlab(proc)
 
 
 @pytest.fixture(scope="module")
