@@ -9,7 +9,7 @@ bash scripts/setup_browser.sh
 npm ci --prefix tests/html_export --no-audit --no-fund --loglevel=error
 # the front end's dev dependencies (esbuild, jsdom for the view test), then its unit tests
 npm ci --prefix js --no-audit --no-fund --loglevel=error
-(cd js && node --test test/)
+(cd js && npm test --silent)
 # the committed bundle (litlora_widgets/static/) is exactly what js/ builds
 bash scripts/check_bundle.sh
 # lint and format: the code base stays ruff-clean (ruff is installed by the dev extra)

@@ -4,6 +4,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { JSDOM } from "jsdom";
+import { FakeModel } from "./fake_model.js";
 
 const dom = new JSDOM("<!doctype html><body></body>", { pretendToBeVisual: true });
 const g = globalThis;
@@ -30,31 +31,6 @@ g.createImageBitmap = async () => ({ close() {} });
 
 const { AppView } = await import("../src/widget.js");
 const { encodeLabelMap } = await import("../src/masks.js");
-
-class FakeModel {
-  constructor(state) {
-    this.state = state;
-    this.sent = [];
-    this.handlers = new Map();
-  }
-  get(k) {
-    return this.state[k];
-  }
-  set(k, v) {
-    this.state[k] = v;
-    for (const fn of this.handlers.get(`change:${k}`) ?? []) fn();
-  }
-  save_changes() {}
-  send(msg) {
-    this.sent.push(msg);
-  }
-  on(ev, fn) {
-    this.handlers.set(ev, [...(this.handlers.get(ev) ?? []), fn]);
-  }
-  off(ev, fn) {
-    this.handlers.set(ev, (this.handlers.get(ev) ?? []).filter((f) => f !== fn));
-  }
-}
 
 function model(extra = {}) {
   return new FakeModel({

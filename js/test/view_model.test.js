@@ -8,34 +8,7 @@ import { Gate, Transport, refusal } from "../src/transport.js";
 import { fitBox, maxFrameHeight } from "../src/layout.js";
 import { cellColor, cellX, frameAtX, timelineHeight } from "../src/timeline.js";
 import { cropBox, candidateName, plural } from "../src/candidates.js";
-
-class FakeModel {
-  constructor(state) {
-    this.state = { ...state };
-    this.sent = [];
-    this.saved = 0;
-    this.handlers = new Map();
-  }
-  get(k) {
-    return this.state[k];
-  }
-  set(k, v) {
-    this.state[k] = v;
-    for (const fn of this.handlers.get(`change:${k}`) ?? []) fn();
-  }
-  save_changes() {
-    this.saved++;
-  }
-  send(msg) {
-    this.sent.push(msg);
-  }
-  on(ev, fn) {
-    this.handlers.set(ev, [...(this.handlers.get(ev) ?? []), fn]);
-  }
-  off(ev, fn) {
-    this.handlers.set(ev, (this.handlers.get(ev) ?? []).filter((f) => f !== fn));
-  }
-}
+import { FakeModel } from "./fake_model.js";
 
 test("idle: actions go out with their frame", () => {
   const m = new FakeModel({ busy: "" });
