@@ -54,9 +54,10 @@ def measure_review(
             pass
         corrected: list[int] = []
         for _ in range(corrections):
-            t = next(iter(sorted(_failing(s, obj, gt_masks, threshold))), None)
-            if t is None:
+            bad = _failing(s, obj, gt_masks, threshold)
+            if not bad:
                 break
+            t = bad[0]
             s.correct(t, obj, gt_masks[t], train=False)  # an empty mask: "absent here"
             corrected.append(t)
             for _ in s.propagate(start_frame=t, progress=False):
@@ -98,6 +99,7 @@ def _ious(s, obj: int, gt_masks: Mapping[int, np.ndarray]) -> dict[int, float]:
 
 
 def _failing(s, obj: int, gt_masks: Mapping[int, np.ndarray], threshold: float) -> list[int]:
+    """The judged frames below ``threshold``, in frame order."""
     return [t for t, iou in _ious(s, obj, gt_masks).items() if iou < threshold]
 
 
