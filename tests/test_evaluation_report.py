@@ -179,16 +179,29 @@ def test_cost_model_parsing():
 def test_review_queue_recall_pooled():
     res = _results()
     hit = {"queue": 1, "sam_iou": 0, "in_order": 1, "best": 1}
-    res[0]["review"] = [{"obj_id": 1, "frames": 12, "failing": 10, "k": 1, "found": hit}]
+    flagged = {"queue": 0.25, "sam_iou": 0.75, "in_order": 0.5, "best": 0.0}
+    res[0]["review"] = [
+        {"obj_id": 1, "frames": 12, "failing": 10, "k": 1, "found": hit, "flagged_iou": flagged}
+    ]
     none = dict.fromkeys(hit, 0)
-    res[1]["review"] = [{"obj_id": 1, "frames": 4, "failing": 0, "k": 1, "found": none}]
+    ones = dict.fromkeys(hit, 1.0)
+    res[1]["review"] = [
+        {"obj_id": 1, "frames": 4, "failing": 0, "k": 1, "found": none, "flagged_iou": ones}
+    ]
     s = report.summarize(res, ["sam2", "lit"], {"config": {"review": 0.1}})
     rq = s["review_queue"]
     assert (rq["objects"], rq["frames"], rq["failing"]) == (2, 16, 10)
     assert rq["recall"] == {"queue": 0.1, "sam_iou": 0.0, "in_order": 0.1, "best": 0.1}
+    assert rq["flagged_iou"] == {"queue": 0.625, "sam_iou": 0.875, "in_order": 0.75, "best": 0.5}
     md = report.markdown(s)
     assert "top 10 % of tracked frames (10 failing of 16)" in md
-    assert "| 0.100 | 0.000 | 0.100 | 0.100 |" in md
+    assert "| recall | 0.100 | 0.000 | 0.100 | 0.100 |" in md
+    assert "| mean IoU of the flagged frames (lower: worse frames found) | 0.625 | 0.875 |" in md
+    # results written before flagged IoU was measured: recall only
+    for r in res[:2]:
+        del r["review"][0]["flagged_iou"]
+    md = report.markdown(report.summarize(res, ["sam2", "lit"], {"config": {"review": 0.1}}))
+    assert "| recall | 0.100 | 0.000 | 0.100 | 0.100 |" in md and "flagged" not in md
 
 
 def test_report_files(summary, tmp_path):

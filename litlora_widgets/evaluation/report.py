@@ -156,7 +156,7 @@ def summarize(results: list[dict], keys: list[str], meta: dict) -> dict:
     summary = {**meta, "methods": methods, **methods}
     rev = [row for r in ok for row in r.get("review", [])]
     if rev:
-        from .review_eval import pooled_recall
+        from .review_eval import pooled_flagged_iou, pooled_recall
 
         summary["review_queue"] = {
             "k_frac": meta.get("config", {}).get("review"),
@@ -164,6 +164,7 @@ def summarize(results: list[dict], keys: list[str], meta: dict) -> dict:
             "frames": sum(x["frames"] for x in rev),
             "failing": sum(x["failing"] for x in rev),
             "recall": pooled_recall(rev),
+            "flagged_iou": pooled_flagged_iou(rev),
         }
     summary["cost_model"] = cost.to_dict()
     summary["challenging"] = hard
@@ -349,10 +350,17 @@ def markdown(summary: dict) -> str:
             f"{_fmt(100 * (rq['k_frac'] or 0), 0)} % of tracked frames "
             f"({rq['failing']} failing of {rq['frames']})",
             "",
-            "| review queue | SAM2 predicted IoU alone | frames in order | perfect |",
-            "|---:|---:|---:|---:|",
-            f"| {_fmt(rc['queue'])} | {_fmt(rc['sam_iou'])} | {_fmt(rc['in_order'])} | "
-            f"{_fmt(rc['best'])} |",
+            "| | review queue | SAM2 predicted IoU alone | frames in order | perfect |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        rows = [("recall", rc)]
+        fl = rq.get("flagged_iou") or {}
+        if fl.get("queue") is not None:
+            rows.append(("mean IoU of the flagged frames (lower: worse frames found)", fl))
+        lines += [
+            f"| {name} | {_fmt(v['queue'])} | {_fmt(v['sam_iou'])} | {_fmt(v['in_order'])} | "
+            f"{_fmt(v['best'])} |"
+            for name, v in rows
         ]
     lines += ["", "Training seconds per correction (wall clock):", ""]
     for k, t in summary.get("timing", {}).items():
