@@ -132,3 +132,29 @@ def test_a_training_step_is_finite_and_reaches_the_memory_modules(model_and_clip
         grads = [p.grad for n, p in model.named_parameters() if n.startswith(name)]
         assert any(g is not None and g.abs().sum() > 0 for g in grads), name
     model.zero_grad(set_to_none=True)
+
+
+def test_after_weight_weighs_the_frames_that_follow_a_correction(embedded):
+    """``after_weight`` multiplies the loss of the two frames after each correction (the ones
+    only SAM2's memory of the correction can fix); 1 is the plain mean, and clips without a
+    correction are unchanged by it."""
+    model, imgs, gt = embedded
+
+    def loss(fixes, w):
+        torch.manual_seed(0)
+        with torch.no_grad():
+            out, _, _ = run_batch(
+                model, imgs, gt, np.random.default_rng(0), p_click=0.0, fixes=fixes, after_weight=w
+            )
+        return out.item()
+
+    assert loss({}, 3.0) == pytest.approx(loss({}, 1.0), rel=1e-6)
+    fix = {1: Fix("mask", False)}
+    # 5 frames, a GT-mask correction on frame 1: losses l1..l4 (frame 0 is the mask prompt),
+    # l2 and l3 weigh w: loss(w) = (S + w·A) / (2 + 2w) with S = l1 + l4, A = l2 + l3
+    plain, three = loss(fix, 1.0), loss(fix, 3.0)
+    a_sum = (8 * three - 4 * plain) / 2
+    s_sum = 4 * plain - a_sum
+    assert a_sum > 0 and s_sum > 0
+    assert loss(fix, 2.0) == pytest.approx((s_sum + 2 * a_sum) / 6, rel=1e-5)
+    assert three != pytest.approx(plain, rel=1e-3)

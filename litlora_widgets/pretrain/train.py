@@ -195,11 +195,14 @@ def run_batch(
     fixes: dict[int, Fix] | None = None,
     p_correct: float = 0.7,
     memory: dict | None = None,
+    after_weight: float = 1.0,
 ):
     """Track a batch of clips, frame by frame, as SAM2 training does.
 
     imgs (B,T,3,H,W), gt (B,T,H,W) bool. ``fixes`` corrects later frames (default: planned by
-    :func:`plan_corrections` when training, none otherwise); ``memory``, if given, receives
+    :func:`plan_corrections` when training, none otherwise); ``after_weight`` weighs the loss
+    of the two frames after each correction (what only the memory of it can fix; the mean
+    is weighted); ``memory``, if given, receives
     SAM2's output dict (``cond_frame_outputs`` / ``non_cond_frame_outputs``). Returns (mean
     loss, per-frame binary predictions (B,T,H,W) after corrections, frame-0 IoU of the first
     click if clicked else None).
@@ -218,7 +221,8 @@ def run_batch(
     n_first = int(rng.integers(0, 3)) if train else 0  # correction clicks after the first one
     if fixes is None:
         fixes = plan_corrections(rng, t_len, p_correct) if train else {}
-    losses, preds, click_iou = [], [], None
+    losses, weights, preds, click_iou = [], [], [], None
+    after = {f + d for f in fixes for d in (1, 2)}
     for t in range(t_len):
         cur_f = [x[:, t * b : (t + 1) * b] for x in feats]
         cur_p = [x[:, t * b : (t + 1) * b] for x in pos]
@@ -236,6 +240,7 @@ def run_batch(
         _, hi_multi, ious, lo, hi, obj_ptr, obj_logit = sam
         if mask_in is None:
             losses.append(frame_loss(hi_multi, ious, obj_logit, g))
+            weights.append(after_weight if t in after else 1.0)
         if cond and use_click:
             click_iou = _iou(hi > 0, g)
         fix = fixes.get(t) if not cond else None
@@ -255,12 +260,17 @@ def run_batch(
             )
             _, hi_multi, ious, lo, hi, obj_ptr, obj_logit = sam
             losses.append(frame_loss(hi_multi, ious, obj_logit, g))
+            weights.append(1.0)
         cur.update(pred_masks=lo, pred_masks_high_res=hi, obj_ptr=obj_ptr)
         model._encode_memory_in_output(cur_f, sizes, points, True, hi, obj_logit, cur)
         as_cond = cond or (fix is not None and fix.as_cond)
         out["cond_frame_outputs" if as_cond else "non_cond_frame_outputs"][t] = cur
         preds.append(hi[:, 0] > 0)
-    loss = torch.stack(losses).mean() if losses else imgs.new_zeros(())
+    if losses:
+        w = torch.tensor(weights, device=imgs.device)
+        loss = (torch.stack(losses) * w).sum() / w.sum()
+    else:
+        loss = imgs.new_zeros(())
     return loss, torch.stack(preds, 1), click_iou
 
 
@@ -349,6 +359,13 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=0.5,
         help="share of clips started from a click (else from a GT mask)",
+    )
+    ap.add_argument(
+        "--after-weight",
+        type=float,
+        default=1.0,
+        help="loss weight of the two frames after each correction (what only the memory of "
+        "the correction can fix; 1: the plain mean)",
     )
     ap.add_argument(
         "--p-correct",
@@ -463,7 +480,13 @@ def train(args) -> None:
         rng = np.random.default_rng([args.seed, step])
         with _autocast(dev, not args.no_amp):
             loss, _, _ = run_batch(
-                model, imgs, gt, rng, p_click=args.p_click, p_correct=args.p_correct
+                model,
+                imgs,
+                gt,
+                rng,
+                p_click=args.p_click,
+                p_correct=args.p_correct,
+                after_weight=args.after_weight,
             )
         if not torch.isfinite(loss):
             print(f"step {step}: non-finite loss, batch skipped")
