@@ -171,9 +171,15 @@ def test_ray_cancel_keeps_finished_videos_and_resumes(data, serial, cluster, tmp
                     cancel.set()
             time.sleep(0.02)
 
+    # a person's Ctrl-C raises KeyboardInterrupt; in the full suite something earlier leaves
+    # SIGINT ignored (seen in CI: SIG_IGN), which would make this a test of nothing
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Thread(target=watch, daemon=True).start()
     t0 = time.perf_counter()
-    s = evaluate(data, out=out, backend="ray", cancel=cancel, **KW)
+    try:
+        s = evaluate(data, out=out, backend="ray", cancel=cancel, **KW)
+    finally:
+        signal.signal(signal.SIGINT, before)
     returned = time.perf_counter() - t0
     was_fired = fired.is_set()
     fired.set()
