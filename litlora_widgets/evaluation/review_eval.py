@@ -54,7 +54,8 @@ def measure_review(
             pass
         corrected: list[int] = []
         for _ in range(corrections):
-            bad = _failing(s, obj, gt_masks, threshold)
+            ious = _ious(s, obj, s.frame_states(obj), gt_masks)
+            bad = [t for t, iou in ious.items() if iou < threshold]
             if not bad:
                 break
             t = bad[0]
@@ -63,7 +64,7 @@ def measure_review(
             for _ in s.propagate(start_frame=t, progress=False):
                 pass
         states = s.frame_states(obj)
-        ious = _ious(s, obj, gt_masks)
+        ious = _ious(s, obj, states, gt_masks)
         judged = sorted(ious)
         keep = set(judged)
         failing = {t for t in judged if ious[t] < threshold}
@@ -88,19 +89,14 @@ def measure_review(
     }
 
 
-def _ious(s, obj: int, gt_masks: Mapping[int, np.ndarray]) -> dict[int, float]:
-    """IoU against the ground truth on the annotated frames SAM2 tracked (the judged ones)."""
-    states = s.frame_states(obj)
+def _ious(s, obj: int, states, gt_masks: Mapping[int, np.ndarray]) -> dict[int, float]:
+    """IoU against the ground truth on the annotated frames SAM2 tracked (the judged ones),
+    in frame order; ``states`` is the session's ``frame_states(obj)``."""
     return {
         t: mask_iou(s.mask(t, obj), gt_masks[t])
         for t in sorted(gt_masks)
         if t in states and states[t].kind == "tracked"
     }
-
-
-def _failing(s, obj: int, gt_masks: Mapping[int, np.ndarray], threshold: float) -> list[int]:
-    """The judged frames below ``threshold``, in frame order."""
-    return [t for t, iou in _ious(s, obj, gt_masks).items() if iou < threshold]
 
 
 def pooled_recall(rows: list[dict]) -> dict:
