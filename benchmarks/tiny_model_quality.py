@@ -219,7 +219,8 @@ def _carry_forward_bar(pred, clips: int, frames: int, difficulty: str) -> dict:
             continue
         rows.append(r)
         print(
-            f"  carry seed {seed - 1}: t={r['t']} before {r['before']:.3f} after {r['after']:.3f}",
+            f"  carry seed {seed - 1}: t={r['t']} before {r['before']:.3f} after {r['after']:.3f}"
+            f" restart {r['restart']:.3f} still {r['still']:.3f}",
             flush=True,
         )
     if not rows:
@@ -230,6 +231,10 @@ def _carry_forward_bar(pred, clips: int, frames: int, difficulty: str) -> dict:
         "carry_before": float(np.mean([r["before"] for r in rows])),
         "carry_after": float(np.mean([r["after"] for r in rows])),
         "carry_forward_gain": float(np.mean([r["gain"] for r in rows])),
+        # the references of "after": tracking from the corrected frame with no earlier
+        # memory, and the corrected mask left where it is (see quality.carry_forward)
+        "carry_restart": float(np.mean([r["restart"] for r in rows])),
+        "carry_still": float(np.mean([r["still"] for r in rows])),
         "carry_s": round(time.perf_counter() - t0, 1),
     }
 

@@ -171,8 +171,9 @@ def test_ray_cancel_keeps_finished_videos_and_resumes(data, serial, cluster, tmp
                     cancel.set()
             time.sleep(0.02)
 
-    # a person's Ctrl-C raises KeyboardInterrupt; in the full suite something earlier leaves
-    # SIGINT ignored (seen in CI: SIG_IGN), which would make this a test of nothing
+    # a person's Ctrl-C raises KeyboardInterrupt. A pytest started in the background by a
+    # non-interactive shell (`bash .ci/run &`) inherits SIGINT ignored (SIG_IGN) and Python
+    # keeps it so, which would make this a test of nothing: install what a terminal gives
     before = signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Thread(target=watch, daemon=True).start()
     t0 = time.perf_counter()

@@ -100,8 +100,13 @@ def carry_forward(
     ``gt`` (T,H,W bool) from its first-frame mask, find the first frame ``t`` whose IoU is below
     ``fail_iou`` (with at least one frame after it), correct ``t`` with its GT mask
     (``train=False``) and re-propagate ``horizon`` frames. Returns ``None`` when plain SAM2 never
-    fails (the clip says nothing about corrections), else ``{"t", "before", "after", "gain"}``:
-    mean IoU on frames ``t+1..t+horizon`` without and with the correction.
+    fails (the clip says nothing about corrections), else ``{"t", "before", "after", "gain",
+    "restart", "still"}``: mean IoU on frames ``t+1..t+horizon`` without and with the
+    correction, and two references that say what the gain could be: ``restart``, those frames
+    tracked from the GT mask of ``t`` in a fresh state (no earlier memory: what a memory that
+    fully carries the correction gives with this model's own propagation), and ``still``, the
+    GT mask of ``t`` kept unchanged. ``after`` near ``restart`` means the memory carries the
+    correction and propagation caps the gain; far below it, the memory ignores it.
     """
     from ..session import Session
 
@@ -122,4 +127,21 @@ def carry_forward(
         for _ in s.propagate(start_frame=t, max_frames=horizon, progress=False):
             pass
         after = float(np.mean([jaccard(s.mask(i, obj), gt[i]) for i in later]))
-    return {"t": t, "before": before, "after": after, "gain": after - before}
+    if not gt[t].any():  # corrected to "absent": a fresh state has nothing to track
+        restart = float(np.mean([jaccard(np.zeros_like(gt[i]), gt[i]) for i in later]))
+    else:
+        with Session(predictor, frames[t : later[-1] + 1], autosave=False, lit=False) as s:
+            obj = s.add_object()
+            s.add_mask(0, obj, gt[t])
+            for _ in s.propagate(progress=False):
+                pass
+            restart = float(np.mean([jaccard(s.mask(i - t, obj), gt[i]) for i in later]))
+    still = float(np.mean([jaccard(gt[t], gt[i]) for i in later]))
+    return {
+        "t": t,
+        "before": before,
+        "after": after,
+        "gain": after - before,
+        "restart": restart,
+        "still": still,
+    }
