@@ -16,7 +16,9 @@ Carry-forward (``--carry-clips``): on held-out hard clips (seeds 700,000+) where
 fails (first frame ``t`` with IoU < 0.5), one GT-mask correction on ``t`` through the real
 ``Session.correct(..., train=False)`` with LIT off, so only SAM2's memory carries it: the gain
 in mean IoU on frames ``t+1..t+5`` over no correction. Clips where SAM2 never fails are
-skipped (and counted). A quick run of only this bar::
+skipped (and counted). Beside it, ``carry_restart`` (the same frames tracked afresh from the
+corrected frame, no earlier memory) and ``carry_still`` (the corrected mask kept unchanged) say
+whether the memory or the propagation limits the gain. A quick run of only this bar::
 
     python benchmarks/tiny_model_quality.py --clips 0 --no-davis --lit-clips 0 \
         --carry-clips 6 --carry-frames 10
