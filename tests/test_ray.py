@@ -200,6 +200,39 @@ def test_ray_cancel_keeps_finished_videos_and_resumes(data, serial, cluster, tmp
 
 
 @pytest.mark.slow
+def test_ray_says_when_no_node_can_run_a_video(data, cluster, tmp_path, capsys):
+    """--gpus-per-video 1 on CPU-only nodes: Ray would queue the tasks silently for ever; the
+    user is told why nothing starts and what to do, and can still cancel."""
+    out = tmp_path / "gpu"
+    cancel = threading.Event()
+    timer = threading.Timer(2.0, cancel.set)
+    timer.start()
+    try:
+        s = evaluate(data, out=out, backend="ray", gpus_per_video=1, cancel=cancel, **KW)
+    finally:
+        timer.cancel()
+    err = capsys.readouterr().err
+    assert err.count("waiting: no node of the Ray cluster can run a video task") == 1, err
+    assert "needs 1 CPUs and 1 GPUs (nodes: 2 CPUs and 0 GPUs)" in err
+    assert "lower --gpus-per-video (0: CPUs only)" in err
+    assert s["complete"] is False and list((out / "videos").glob("*.json")) == []
+
+
+def test_no_node_fits_reads_live_nodes_only():
+    from litlora_widgets.evaluation.backends import _no_node_fits
+
+    gpu = {"Alive": True, "Resources": {"CPU": 8.0, "GPU": 1.0}}
+    cpu = {"Alive": True, "Resources": {"CPU": 2.0}}
+    dead = {"Alive": False, "Resources": {"CPU": 8.0, "GPU": 4.0}}
+    assert _no_node_fits([cpu, gpu], 1, 1) is None
+    assert _no_node_fits([cpu], 1, 0) is None
+    assert _no_node_fits([cpu], 4, 0) is not None  # CPUs count too
+    msg = _no_node_fits([cpu, dead], 1, 0.5)
+    assert "needs 1 CPUs and 0.5 GPUs (nodes: 2 CPUs and 0 GPUs)" in msg
+    assert "nodes: none alive" in _no_node_fits([dead], 1, 1)
+
+
+@pytest.mark.slow
 def test_ray_cli_on_two_nodes_equals_serial(data, serial, two_nodes, tmp_path, capsys):
     """The command line joins an existing two-node cluster by --address (it did not start
     it): the summary equals the serial run's, and each video records the node that ran it,

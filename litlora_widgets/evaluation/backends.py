@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -58,6 +59,20 @@ def import_ray():
             "pip install 'litlora-widgets[ray]' (or use --backend process / --workers N)"
         ) from e
     return ray
+
+
+def _no_node_fits(nodes: list[dict], cpus: float, gpus: float) -> str | None:
+    """What to tell the user when no live node of the cluster can run one video task (e.g.
+    ``--gpus-per-video 1`` on CPU-only nodes); None when one can."""
+    alive = [n.get("Resources", {}) for n in nodes if n.get("Alive")]
+    if any(r.get("CPU", 0) >= cpus and r.get("GPU", 0) >= gpus for r in alive):
+        return None
+    have = ", ".join(f"{r.get('CPU', 0):g} CPUs and {r.get('GPU', 0):g} GPUs" for r in alive)
+    return (
+        f"waiting: no node of the Ray cluster can run a video task, which needs {cpus:g} CPUs "
+        f"and {gpus:g} GPUs (nodes: {have or 'none alive'}). The tasks start when such a node "
+        "joins; to run now, lower --gpus-per-video (0: CPUs only) or press Ctrl-C to stop."
+    )
 
 
 def _ray_task(spec: dict) -> dict:
@@ -113,6 +128,9 @@ def run_ray(
                 "`ray start --head` or leave --address out to start a local one"
             ) from e
         started = True
+    waiting = _no_node_fits(ray.nodes(), cpus_per_video, gpus_per_video)
+    if waiting:  # Ray would queue the tasks silently until such a node joins
+        print(waiting, file=sys.stderr, flush=True)
     threads = max(1, int(cpus_per_video))
     # SPREAD: videos are long, independent tasks; spreading them over the nodes with free
     # resources balances the load instead of filling the driver's node first
