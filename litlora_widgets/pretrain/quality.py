@@ -8,6 +8,7 @@ that is the input SAM2's ``init_state`` reads (it resizes them to the model's si
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -108,35 +109,29 @@ def carry_forward(
     GT mask of ``t`` kept unchanged. ``after`` near ``restart`` means the memory carries the
     correction and propagation caps the gain; far below it, the memory ignores it.
     """
-    from ..session import Session
-
     n = len(frames)
-    with Session(predictor, frames, autosave=False, lit=False) as s:
-        obj = s.add_object()
-        s.add_mask(0, obj, gt[0])
-        for _ in s.propagate(progress=False):
-            pass
+    with _tracked(predictor, frames, gt[0]) as (s, obj):
         ious = [jaccard(s.mask(i, obj), gt[i]) for i in range(n)]
         fails = [i for i in range(1, n - 1) if ious[i] < fail_iou]
         if not fails:
             return None
         t = fails[0]
         later = range(t + 1, min(t + horizon, n - 1) + 1)
+
+        def mean_iou(mask_of) -> float:
+            return float(np.mean([jaccard(mask_of(i), gt[i]) for i in later]))
+
         before = float(np.mean([ious[i] for i in later]))
         s.correct(t, obj, mask=gt[t], train=False)
         for _ in s.propagate(start_frame=t, max_frames=horizon, progress=False):
             pass
-        after = float(np.mean([jaccard(s.mask(i, obj), gt[i]) for i in later]))
+        after = mean_iou(lambda i: s.mask(i, obj))
     if not gt[t].any():  # corrected to "absent": a fresh state has nothing to track
-        restart = float(np.mean([jaccard(np.zeros_like(gt[i]), gt[i]) for i in later]))
+        restart = mean_iou(lambda i: np.zeros_like(gt[i]))
     else:
-        with Session(predictor, frames[t : later[-1] + 1], autosave=False, lit=False) as s:
-            obj = s.add_object()
-            s.add_mask(0, obj, gt[t])
-            for _ in s.propagate(progress=False):
-                pass
-            restart = float(np.mean([jaccard(s.mask(i - t, obj), gt[i]) for i in later]))
-    still = float(np.mean([jaccard(gt[t], gt[i]) for i in later]))
+        with _tracked(predictor, frames[t : later[-1] + 1], gt[t]) as (s, obj):
+            restart = mean_iou(lambda i: s.mask(i - t, obj))
+    still = mean_iou(lambda i: gt[t])
     return {
         "t": t,
         "before": before,
@@ -145,3 +140,17 @@ def carry_forward(
         "restart": restart,
         "still": still,
     }
+
+
+@contextlib.contextmanager
+def _tracked(predictor, frames: np.ndarray, first_mask: np.ndarray):
+    """A LIT-off :class:`~litlora_widgets.session.Session` on ``frames`` with one object
+    tracked forward from ``first_mask`` on frame 0; yields ``(session, obj_id)``."""
+    from ..session import Session
+
+    with Session(predictor, frames, autosave=False, lit=False) as s:
+        obj = s.add_object()
+        s.add_mask(0, obj, first_mask)
+        for _ in s.propagate(progress=False):
+            pass
+        yield s, obj
