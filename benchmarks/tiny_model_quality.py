@@ -67,6 +67,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--no-davis", action="store_true")
     ap.add_argument("--lit-clips", type=int, default=10, help="clips for the LIT bar (0: off)")
     ap.add_argument("--lit-difficulty", default="hard", help="the bar's set is hard (default)")
+    ap.add_argument(
+        "--lit-set",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change LIT-LoRA settings of the LIT bar (e.g. init_lr=1e-4 min_epochs=0); the "
+        "rest stay the model's (build_sam.default_lit_config)",
+    )
     ap.add_argument("--carry-clips", type=int, default=11, help="failing clips (0: off)")
     ap.add_argument("--carry-frames", type=int, default=10, help="frames per carry clip")
     ap.add_argument("--carry-difficulty", default="hard")
@@ -141,7 +149,10 @@ def main(argv: list[str] | None = None) -> dict:
     if args.random or args.lit_clips == 0:
         res["lit"] = "skipped (random weights have nothing to correct)" if args.random else "off"
     else:
-        res.update(_lit_lora_bar(args.weights, args.lit_clips, args.frames, args.lit_difficulty))
+        lit_set = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.lit_set)}
+        res.update(
+            _lit_lora_bar(args.weights, args.lit_clips, args.frames, args.lit_difficulty, lit_set)
+        )
     if args.carry_clips:
         carry_pred = pred
         if args.carry_as_cond:
@@ -169,7 +180,9 @@ def main(argv: list[str] | None = None) -> dict:
     return res
 
 
-def _lit_lora_bar(weights: Path, clips: int, frames: int, difficulty: str) -> dict:
+def _lit_lora_bar(
+    weights: Path, clips: int, frames: int, difficulty: str, lit_set: dict | None = None
+) -> dict:
     """Corrections with vs without LIT-LoRA on a synthetic set (the bar's is *hard*:
     distractors, occlusions, objects leaving), through the online evaluation: the authors'
     protocol (``lit``) and the realistic judge (``lit_realistic``). Seeds ``500_000 + i``:
@@ -189,9 +202,16 @@ def _lit_lora_bar(weights: Path, clips: int, frames: int, difficulty: str) -> di
         )
         t0 = time.perf_counter()
         summary = evaluate(
-            data, model=str(weights), config="litlora-tiny", judge="both", progress=False
+            data,
+            model=str(weights),
+            config="litlora-tiny",
+            judge="both",
+            progress=False,
+            lit_config=lit_set or None,
         )
     out = {"lit_clips": f"{clips} {difficulty}", "lit_eval_s": round(time.perf_counter() - t0, 1)}
+    if lit_set:
+        out["lit_set"] = lit_set
     for key in ("sam2", "lit", "lit_realistic"):
         m = summary["methods"][key]
         out[f"corrections_{key}"] = m["corrections"]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from litlora_widgets.build_sam import TINY_WEIGHTS
 from litlora_widgets.evaluation import evaluate
 from litlora_widgets.evaluation.cli import main as cli_main
 from litlora_widgets.evaluation.datasets import discover, load_ground_truth
@@ -171,6 +172,27 @@ def test_resume_determinism_and_bad_video(synth_dir, tmp_path):
             assert _strip_timing(o1) == _strip_timing(o3)
     with pytest.raises(ValueError, match="overwrite"):
         evaluate(synth_dir, out=tmp_path / "r", **{**kw, "threshold": 0.3})
+
+
+@pytest.mark.skipif(not TINY_WEIGHTS.is_file(), reason=f"no embedded weights at {TINY_WEIGHTS}")
+def test_a_lit_config_dict_changes_only_its_keys_of_the_models_settings(synth_dir):
+    """``litlora-eval --init-epochs 3`` on the embedded model keeps its tuned lr 1e-3 and 30
+    epochs before an early stop; only a LitConfig object is taken whole."""
+    from litlora_widgets.engine.experts import LitConfig
+
+    kw = dict(model="litlora-tiny", sequences=["a"], max_frames=2, methods=["sam2"])
+    s = evaluate(synth_dir, lit_config={"init_epochs": 3}, progress=False, **kw)
+    lc = s["config"]["lit_config"]
+    assert (lc["init_epochs"], lc["init_lr"], lc["finetune_lr"], lc["min_epochs"]) == (
+        3,
+        1e-3,
+        5e-4,
+        30,
+    )
+    whole = evaluate(synth_dir, lit_config=LitConfig(init_epochs=3), progress=False, **kw)
+    assert whole["config"]["lit_config"]["init_lr"] == LitConfig().init_lr == 1e-4
+    with pytest.raises(ValueError, match="init_epoch.*not a LIT-LoRA setting.*init_epochs"):
+        evaluate(synth_dir, lit_config={"init_epoch": 3}, progress=False, **kw)
 
 
 def test_protocol_bookkeeping_and_expert_rules(synth_dir):

@@ -42,6 +42,26 @@ def _model_spec(model: str, config, image_size, device: str) -> dict:
     }
 
 
+def _lit_config(given, model_default):
+    """The LitConfig a run uses: a ``LitConfig`` as given; a dict changes only its keys of the
+    model's tuned settings (``--init-epochs 3`` keeps litlora-tiny's learning rate)."""
+    import dataclasses
+
+    if given is None or not isinstance(given, dict):
+        lc = model_default if given is None else given
+    else:
+        names = {f.name for f in dataclasses.fields(model_default)}
+        for key in given:
+            if key not in names:
+                raise InputError(
+                    f"lit_config: {key!r} is not a LIT-LoRA setting; use one of "
+                    f"{', '.join(sorted(names))}"
+                )
+        lc = dataclasses.replace(model_default, **given)
+    lc.validate()
+    return lc
+
+
 def evaluate(
     data_dir,
     *,
@@ -88,6 +108,8 @@ def evaluate(
     ``"i/n"`` (0 <= i < n) runs videos i, i+n, i+2n, … of the dataset's order.
     ``cost``: the annotation-time cost model (``cost.CostModel``, a dict or ``["click=2"]``);
     ``challenging_min``: SAM2 corrections that make an object "challenging" (report only).
+    ``lit_config``: a ``LitConfig`` (used as given) or a dict of its fields, which changes only
+    those of the model's tuned settings (``build_sam.default_lit_config``).
     ``review``: also measure the review queue at k = this fraction of tracked frames (one more
     plain SAM2 pass per object). ``split`` / ``frames_dir``: which videos and which frame
     folder (see :func:`.datasets.discover`).
@@ -112,7 +134,6 @@ def evaluate(
         import_ray()  # fails early, naming the extra to install
     shard = parse_shard(shard) if shard is not None else None
     from ..build_sam import default_lit_config, model_info
-    from ..engine.experts import LitConfig
 
     cost_model = CostModel.parse(cost)
     if review is not None and not 0 < review <= 1:
@@ -122,9 +143,7 @@ def evaluate(
     spec = _model_spec(model, config, image_size, device)
     # fails early on a bad model; a Ray driver may have no GPU, its workers build their own
     predictor = get_predictor({**spec, "device": "cpu"} if backend == "ray" else spec, seed)
-    lc = lit_config if lit_config is not None else default_lit_config(predictor)
-    lc = LitConfig(**lc) if isinstance(lc, dict) else lc
-    lc.validate()
+    lc = _lit_config(lit_config, default_lit_config(predictor))
     lc_dict = {k: v for k, v in lc.to_dict().items() if k != "seed"}
     base = dict(
         model=spec,
