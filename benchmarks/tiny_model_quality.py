@@ -219,6 +219,9 @@ def _lit_lora_bar(
         out[f"final_J_{key}"] = float(m["mean_j"])  # the masks the user ends up with
         if key != "sam2":
             out[f"fewer_corrections_pct_{key}"] = float(m["reduction_pct"] or 0.0)
+            train_s = summary["timing"][key]["train_seconds_per_correction"]
+            if train_s.get("count"):  # what the user waits after each correction
+                out[f"train_s_median_{key}"] = round(train_s["median"], 2)
     out["errors"] = summary["errors"] or "none"
     if difficulty != "hard":  # the bar is defined on the hard set only
         out = {f"{difficulty}_{k}": v for k, v in out.items()}

@@ -183,7 +183,7 @@ def capture_frame1(predictor, frames, masks) -> DecoderInputs:
     return got
 
 
-def tiny_per_correction(frames_to_correct=(3, 9, 13)) -> None:
+def tiny_per_correction(frames_to_correct=(6, 10, 13)) -> None:
     """Per correction on the embedded model: time and trained-frame IoU, ours vs plain loop."""
     import dataclasses
 

@@ -159,11 +159,11 @@ def load_predictor(
     return model
 
 
-# LIT-LoRA settings tuned per model; others get the authors' defaults. litlora-tiny's LoRA does
-# not move its coarse 32x32 masks within the authors' lr 1e-4 and 10-epoch plateau rule (the
-# kept weights were the untrained ones); at lr 1e-3 with 30 epochs before any early stop, one
-# correction lifted the corrected frame from IoU 0.70 to 0.79 and the next frames from 0.60
-# (plain SAM2) to 0.80 (see MODEL_CARD.md).
+# LIT-LoRA settings tuned per model; others get the authors' defaults. On litlora-tiny the
+# authors' lr 1e-4 and 10-epoch plateau rule save half the corrections that lr 1e-3 with 30
+# epochs before any early stop saves (v2, 10 hard clips: -16.7 % vs -33.3 %; on v1 their kept
+# weights were the untrained ones). With these settings one correction in notebook 02 lifts
+# the next frames from 0.58 (plain SAM2) to 0.80 (MODEL_CARD.md).
 _LIT_DEFAULTS: dict[str, dict[str, Any]] = {
     TINY_NAME: {"init_lr": 1e-3, "finetune_lr": 5e-4, "min_epochs": 30},
 }

@@ -913,8 +913,8 @@ dump()
 app
 """
 # Mean IoU vs ground truth over frames 1-23 of the demo clip, tracked from one click; random
-# weights score ~0. The shipped weights track this clip at J 0.77 from its first-frame mask and
-# segment it at IoU 0.83 from the centre click (MODEL_CARD.md).
+# weights score ~0. The shipped v2 weights track this clip at J 0.71 from its first-frame mask
+# and at 0.72 from the centre click, which alone segments frame 0 at IoU 0.74 (MODEL_CARD.md).
 EMBEDDED_TRACK_MIN = 0.5
 
 
