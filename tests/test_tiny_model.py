@@ -23,9 +23,9 @@ from litlora_widgets.pretrain.quality import center_click, jaccard, track_from_m
 # Tracking J on the fixed clip below, object 1 from its first-frame mask, frames 1..7.
 # Random weights (torch seeds 0, 1, 2) measured 0.00, 0.035, 0.00: they track nothing.
 RANDOM_J_MAX = 0.2
-# The shipped v2 weights measure 0.572 on this clip (v1 measured 0.744: v2 gave up a little on
-# easy clips for much better tracking on harder ones, MODEL_CARD.md). The threshold leaves room
-# for CPU numerics and stays far above anything random weights reach.
+# The shipped v2 weights measure 0.572 on this clip (v1: 0.744; v2 does worse on this clip but
+# better on the easy set as a whole, MODEL_CARD.md). The threshold leaves room for CPU numerics
+# and stays far above anything random weights reach.
 TRAINED_J_MIN = 0.5
 
 
