@@ -10,6 +10,7 @@ line.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import Any
@@ -45,11 +46,9 @@ def _model_spec(model: str, config, image_size, device: str) -> dict:
 def _lit_config(given, model_default):
     """The LitConfig a run uses: a ``LitConfig`` as given; a dict changes only its keys of the
     model's tuned settings (``--init-epochs 3`` keeps litlora-tiny's learning rate)."""
-    import dataclasses
-
-    if given is None or not isinstance(given, dict):
-        lc = model_default if given is None else given
-    else:
+    if given is None:
+        lc = model_default
+    elif isinstance(given, dict):
         names = {f.name for f in dataclasses.fields(model_default)}
         for key in given:
             if key not in names:
@@ -58,6 +57,8 @@ def _lit_config(given, model_default):
                     f"{', '.join(sorted(names))}"
                 )
         lc = dataclasses.replace(model_default, **given)
+    else:
+        lc = given
     lc.validate()
     return lc
 
