@@ -220,3 +220,28 @@ def test_measure_review_after_corrections(predictor, square_clip):
         assert 0.0 <= fixed["flagged_iou"][name] <= fixed["k"]
     with pytest.raises(Exception, match="corrections"):
         measure_review(predictor, frames, gt, corrections=-1)
+
+
+def test_score_review_ranks_one_tracking_under_any_weights():
+    """``score_review`` scores a kept tracking (no model), so weightings can be compared on
+    the same frames: SAM2's predicted IoU alone flags frame 2, which is right; the area signal
+    alone flags frame 3, where the mask tripled and truly fails."""
+    from litlora_widgets.evaluation.review_eval import ReviewTrack, score_review
+
+    states = _states(
+        FS(0, "prompt", 100),
+        FS(1, "tracked", 100, 0.9, 5.0),
+        FS(2, "tracked", 100, 0.3, 5.0),
+        FS(3, "tracked", 300, 0.8, 5.0),
+        FS(4, "tracked", 300, 0.85, 5.0),
+    )
+    track = ReviewTrack(states, {}, {1: 0.9, 2: 0.9, 3: 0.2, 4: 0.3}, [])
+    off = dict(absent=0.0, area=0.0, area_drift=0.0, moved=0.0, distance=0.0, experts=0.0)
+    sam_only = score_review(track, k_frac=0.25, weights=Weights(**{**off, "sam_iou": 1.0}))
+    area_only = score_review(track, k_frac=0.25, weights=Weights(**{**off, "area": 1.0}))
+    assert sam_only["frames"] == 4 and sam_only["failing"] == 2 and sam_only["k"] == 1
+    assert sam_only["found"] == {"queue": 0, "sam_iou": 0, "in_order": 0, "best": 1}
+    assert area_only["found"] == {"queue": 1, "sam_iou": 0, "in_order": 0, "best": 1}
+    assert area_only["flagged_iou"] == pytest.approx(
+        {"queue": 0.2, "sam_iou": 0.9, "in_order": 0.9, "best": 0.2}
+    )

@@ -19,29 +19,41 @@ frames are, which does not saturate that way: lower is better.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InputError
 from ..masks import mask_iou
-from ..review import Weights, rank_by_sam_iou, rank_in_order, review_k, review_queue
+from ..review import Weights, rank_by_sam_iou, rank_frames, rank_in_order, review_k
 
 RANKINGS = ("queue", "sam_iou", "in_order", "best")
 
 
-def measure_review(
+@dataclass(frozen=True)
+class ReviewTrack:
+    """One object as plain SAM2 tracked it, with what every ranking needs: its frame states,
+    mask centroids, IoU against the ground truth on the judged frames, and the frames the
+    simulated annotator corrected. Kept apart from the scoring so that several weightings of
+    the queue can be scored on one tracking (``benchmarks/review_weights.py``)."""
+
+    states: dict
+    centroids: dict
+    ious: dict[int, float]
+    corrected: list[int]
+
+
+def track_for_review(
     predictor,
     video,
     gt_masks: Mapping[int, np.ndarray],
     *,
     start: int = 0,
-    k_frac: float = 0.1,
     threshold: float = 0.5,
-    weights: Weights | None = None,
     corrections: int = 0,
-) -> dict:
-    """Counts for one object: ``frames``, ``failing``, ``k``, ``found`` and ``flagged_iou``
-    per ranking, and the ``corrected`` frames (see the module docstring)."""
+) -> ReviewTrack:
+    """Track one object from its ground-truth mask on ``start``, then fix its first
+    ``corrections`` failing frames (see the module docstring)."""
     from ..session import Session
 
     if isinstance(corrections, bool) or not isinstance(corrections, int) or corrections < 0:
@@ -64,19 +76,34 @@ def measure_review(
             for _ in s.propagate(start_frame=t, progress=False):
                 pass
         states = s.frame_states(obj)
-        ious = _ious(s, obj, states, gt_masks)
-        judged = sorted(ious)
-        keep = set(judged)
-        failing = {t for t in judged if ious[t] < threshold}
-        k = max(1, review_k(len(judged), k_frac))
-        orders = {
-            "queue": [it.frame for it in review_queue(s, obj, weights=weights) if it.frame in keep],
-            "sam_iou": [t for t in rank_by_sam_iou(states) if t in keep],
-            "in_order": [t for t in rank_in_order(states) if t in keep],
-            "best": sorted(judged, key=lambda t: (ious[t], t)),
-        }
+        centroids = {t: s.annotations.masks.centroid(t, obj) for t in states}
+        return ReviewTrack(states, centroids, _ious(s, obj, states, gt_masks), corrected)
     finally:
         s.close()
+
+
+def score_review(
+    track: ReviewTrack,
+    *,
+    k_frac: float = 0.1,
+    threshold: float = 0.5,
+    weights: Weights | None = None,
+) -> dict:
+    """Counts for one tracked object: ``frames``, ``failing``, ``k``, ``found`` and
+    ``flagged_iou`` per ranking, and the ``corrected`` frames. The queue is ranked as
+    ``Session.review_queue`` ranks it (without the experts' signal)."""
+    states, ious = track.states, track.ious
+    judged = sorted(ious)
+    keep = set(judged)
+    failing = {t for t in judged if ious[t] < threshold}
+    k = max(1, review_k(len(judged), k_frac))
+    queue = rank_frames(states, centroids=track.centroids, weights=weights)
+    orders = {
+        "queue": [it.frame for it in queue if it.frame in keep],
+        "sam_iou": [t for t in rank_by_sam_iou(states) if t in keep],
+        "in_order": [t for t in rank_in_order(states) if t in keep],
+        "best": sorted(judged, key=lambda t: (ious[t], t)),
+    }
     found = {name: len(set(o[:k]) & failing) for name, o in orders.items()}
     flagged = {name: float(sum(ious[t] for t in o[:k])) for name, o in orders.items()}
     return {
@@ -85,8 +112,26 @@ def measure_review(
         "k": k,
         "found": found,
         "flagged_iou": flagged,
-        "corrected": corrected,
+        "corrected": list(track.corrected),
     }
+
+
+def measure_review(
+    predictor,
+    video,
+    gt_masks: Mapping[int, np.ndarray],
+    *,
+    start: int = 0,
+    k_frac: float = 0.1,
+    threshold: float = 0.5,
+    weights: Weights | None = None,
+    corrections: int = 0,
+) -> dict:
+    """``score_review`` of ``track_for_review``: the counts for one object."""
+    track = track_for_review(
+        predictor, video, gt_masks, start=start, threshold=threshold, corrections=corrections
+    )
+    return score_review(track, k_frac=k_frac, threshold=threshold, weights=weights)
 
 
 def _ious(s, obj: int, states, gt_masks: Mapping[int, np.ndarray]) -> dict[int, float]:

@@ -1,0 +1,158 @@
+"""Choose the review queue's weights (``review.Weights``) for a model, on tuning seeds.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/review_weights.py --clips 30 --frames 24
+
+Plain SAM2 (the embedded litlora-tiny by default) tracks object 1 of each synthetic clip of
+every ``--difficulties`` set (seeds 700,000+, apart from the report's 600,000+ and from the
+model's training seeds), at each ``--corrections`` level, as ``benchmarks/review_queue.py``
+does. The trackings are kept (``--tracks FILE`` saves them as JSON, and a second run with the
+same file only searches), then a coordinate search over the weights maximises the mean, over
+the sets, of the queue's pooled recall as a share of a perfect ranking's. Prints one JSON
+object: the current defaults, the weights found, and per set the recall of both, of SAM2's
+predicted IoU alone and of a perfect ranking. Report on held-out seeds with
+``benchmarks/review_queue.py`` after changing the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
+SCALES = (5.0, 10.0, 20.0, 40.0)
+SEARCHED = ("sam_iou", "absent", "area", "area_drift", "moved", "distance")
+
+
+def _track_sets(a) -> dict[str, list]:
+    from litlora_widgets.datasets.synthetic import synthetic_clip
+    from litlora_widgets.evaluation.review_eval import track_for_review
+    from litlora_widgets.evaluation.runner import get_predictor
+
+    predictor = get_predictor({"checkpoint": a.model, "image_size": None, "device": "cpu"}, 0)
+    sets: dict[str, list] = {}
+    for difficulty in a.difficulties:
+        clips = []
+        for seed in range(a.seed0, a.seed0 + a.clips):
+            frames, labels = synthetic_clip(seed, a.frames, (a.size, a.size), difficulty)
+            clips.append((frames, {t: labels[t] == 1 for t in range(len(frames))}))
+        for c in a.corrections:
+            sets[f"{difficulty}, {c} corrections"] = [
+                track_for_review(predictor, f, gt, corrections=c) for f, gt in clips
+            ]
+    return sets
+
+
+def _to_json(sets: dict[str, list]) -> dict:
+    return {
+        name: [
+            {
+                "states": {t: dataclasses.asdict(s) for t, s in tr.states.items()},
+                "centroids": tr.centroids,
+                "ious": tr.ious,
+                "corrected": tr.corrected,
+            }
+            for tr in tracks
+        ]
+        for name, tracks in sets.items()
+    }
+
+
+def _from_json(data: dict) -> dict[str, list]:
+    from litlora_widgets.evaluation.review_eval import ReviewTrack
+    from litlora_widgets.state import FrameState
+
+    def track(d: dict) -> ReviewTrack:
+        return ReviewTrack(
+            {int(t): FrameState(**s) for t, s in d["states"].items()},
+            {int(t): (tuple(c) if c is not None else None) for t, c in d["centroids"].items()},
+            {int(t): float(v) for t, v in d["ious"].items()},
+            list(d["corrected"]),
+        )
+
+    return {name: [track(d) for d in tracks] for name, tracks in data.items()}
+
+
+def _recalls(sets: dict[str, list], weights, k_frac: float) -> dict[str, dict]:
+    from litlora_widgets.evaluation.review_eval import pooled_recall, score_review
+
+    return {
+        name: pooled_recall([score_review(tr, k_frac=k_frac, weights=weights) for tr in tracks])
+        for name, tracks in sets.items()
+    }
+
+
+def _objective(recalls: dict[str, dict]) -> float:
+    """Mean share of a perfect ranking's recall that the queue reaches, over the sets."""
+    shares = [r["queue"] / r["best"] for r in recalls.values() if r["best"]]
+    return sum(shares) / len(shares) if shares else 0.0
+
+
+def search(sets: dict[str, list], start, k_frac: float, rounds: int):
+    """Coordinate search from ``start``: each weight in turn over ``GRID`` (the distance
+    scale over ``SCALES``), keeping a change only if it raises the objective."""
+    best, score = start, _objective(_recalls(sets, start, k_frac))
+    for _ in range(rounds):
+        improved = False
+        for name in (*SEARCHED, "distance_scale"):
+            for v in SCALES if name == "distance_scale" else GRID:
+                w = dataclasses.replace(best, **{name: v})
+                s = _objective(_recalls(sets, w, k_frac))
+                if s > score + 1e-9:
+                    best, score, improved = w, s, True
+        if not improved:
+            break
+    return best, score
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--clips", type=int, default=30)
+    p.add_argument("--frames", type=int, default=24)
+    p.add_argument("--size", type=int, default=128)
+    p.add_argument("--seed0", type=int, default=700_000)
+    p.add_argument("--difficulties", nargs="+", default=["medium", "hard"])
+    p.add_argument("--corrections", type=int, nargs="+", default=[0, 3])
+    p.add_argument("--model", default="litlora-tiny")
+    p.add_argument("--k-frac", type=float, default=0.1)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--tracks", default=None, help="JSON file of the trackings (read if present)")
+    a = p.parse_args(argv)
+    from litlora_widgets.review import Weights
+
+    t0 = time.perf_counter()
+    if a.tracks and Path(a.tracks).is_file():
+        sets = _from_json(json.loads(Path(a.tracks).read_text()))
+    else:
+        sets = _track_sets(a)
+        if a.tracks:
+            Path(a.tracks).write_text(json.dumps(_to_json(sets)))
+    tracked_s = time.perf_counter() - t0
+    default = Weights()
+    found, score = search(sets, default, a.k_frac, a.rounds)
+    before, after = _recalls(sets, default, a.k_frac), _recalls(sets, found, a.k_frac)
+    out = {
+        "model": a.model,
+        "clips": a.clips,
+        "defaults": default.to_dict(),
+        "found": found.to_dict(),
+        "objective": {"defaults": _objective(before), "found": score},
+        "sets": {
+            name: {
+                "defaults": round(before[name]["queue"], 4),
+                "found": round(after[name]["queue"], 4),
+                "sam_iou": round(after[name]["sam_iou"], 4),
+                "best": round(after[name]["best"], 4),
+            }
+            for name in sets
+        },
+        "seconds": {"tracking": round(tracked_s, 1), "total": round(time.perf_counter() - t0, 1)},
+    }
+    print(json.dumps(out, indent=1))
+    return out
+
+
+if __name__ == "__main__":
+    main()
