@@ -27,11 +27,18 @@ SEARCHED = ("sam_iou", "absent", "area", "area_drift", "moved", "distance")
 
 
 def _track_sets(a) -> dict[str, list]:
+    from tqdm.auto import tqdm
+
     from litlora_widgets.datasets.synthetic import synthetic_clip
     from litlora_widgets.evaluation.review_eval import track_for_review
     from litlora_widgets.evaluation.runner import get_predictor
 
-    predictor = get_predictor({"checkpoint": a.model, "image_size": None, "device": "cpu"}, 0)
+    if a.weights:  # e.g. a training run's weights before they ship
+        from litlora_widgets.pretrain.model import build_tiny_predictor
+
+        predictor = build_tiny_predictor(a.weights, device="cpu")
+    else:
+        predictor = get_predictor({"checkpoint": a.model, "image_size": None, "device": "cpu"}, 0)
     sets: dict[str, list] = {}
     for difficulty in a.difficulties:
         clips = []
@@ -39,9 +46,10 @@ def _track_sets(a) -> dict[str, list]:
             frames, labels = synthetic_clip(seed, a.frames, (a.size, a.size), difficulty)
             clips.append((frames, {t: labels[t] == 1 for t in range(len(frames))}))
         for c in a.corrections:
-            sets[f"{difficulty}, {c} corrections"] = [
-                track_for_review(predictor, f, gt, corrections=c) for f, gt in clips
-            ]
+            name = f"{difficulty}, {c} corrections"
+            sets[name] = []
+            for f, gt in tqdm(clips, desc=name, unit="clip"):
+                sets[name].append(track_for_review(predictor, f, gt, corrections=c))
     return sets
 
 
@@ -116,6 +124,7 @@ def main(argv=None) -> dict:
     p.add_argument("--difficulties", nargs="+", default=["medium", "hard"])
     p.add_argument("--corrections", type=int, nargs="+", default=[0, 3])
     p.add_argument("--model", default="litlora-tiny")
+    p.add_argument("--weights", default=None, help="litlora-tiny weights to use instead")
     p.add_argument("--k-frac", type=float, default=0.1)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--tracks", default=None, help="JSON file of the trackings (read if present)")
@@ -134,7 +143,7 @@ def main(argv=None) -> dict:
     found, score = search(sets, default, a.k_frac, a.rounds)
     before, after = _recalls(sets, default, a.k_frac), _recalls(sets, found, a.k_frac)
     out = {
-        "model": a.model,
+        "model": a.weights or a.model,
         "clips": a.clips,
         "defaults": default.to_dict(),
         "found": found.to_dict(),
