@@ -67,7 +67,12 @@ def main(argv=None) -> dict:
         for seed in range(a.seed0, a.seed0 + a.clips):
             frames, labels = synthetic_clip(seed, a.frames, (a.size, a.size), a.difficulty)
             gt = {t: labels[t] == 1 for t in range(len(frames))}
-            r = measure_review(predictor, frames, gt, k_frac=a.k_frac, corrections=c)
+            present = [t for t in sorted(gt) if gt[t].any()]
+            if not present:  # object 1 never in view
+                continue
+            r = measure_review(
+                predictor, frames, gt, start=present[0], k_frac=a.k_frac, corrections=c
+            )
             rows.append({"clip": seed, **r})
         out["sets"][f"synthetic_{a.difficulty}{tag}"] = summary(rows)
         if a.davis and Path(a.davis).is_dir():

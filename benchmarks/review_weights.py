@@ -1,16 +1,17 @@
 """Choose the review queue's weights (``review.Weights``) for a model, on tuning seeds.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/review_weights.py --clips 30 --frames 24
+    PYTHONPATH=. .venv/bin/python benchmarks/review_weights.py --clips 90 --frames 24
 
 Plain SAM2 (the embedded litlora-tiny by default) tracks object 1 of each synthetic clip of
 every ``--difficulties`` set (seeds 700,000+, apart from the report's 600,000+ and from the
 model's training seeds), at each ``--corrections`` level, as ``benchmarks/review_queue.py``
 does. The trackings are kept (``--tracks FILE`` saves them as JSON, and a second run with the
 same file only searches), then a coordinate search over the weights maximises the mean, over
-the sets, of the queue's pooled recall as a share of a perfect ranking's. Prints one JSON
-object: the current defaults, the weights found, and per set the recall of both, of SAM2's
-predicted IoU alone and of a perfect ranking. Report on held-out seeds with
-``benchmarks/review_queue.py`` after changing the defaults.
+the sets, of the queue's pooled recall as a share of a perfect ranking's, starting from the
+model's current weights (``review.default_weights``). Prints one JSON object: those weights, the
+weights found, and per set the recall of both, of SAM2's
+predicted IoU alone and of a perfect ranking. Put the weights found in
+``review.MODEL_WEIGHTS``, then report on held-out seeds with ``benchmarks/review_queue.py``.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ def _track_sets(a) -> dict[str, list]:
             name = f"{difficulty}, {c} corrections"
             sets[name] = []
             for f, gt in tqdm(clips, desc=name, unit="clip"):
-                sets[name].append(track_for_review(predictor, f, gt, corrections=c))
+                present = [t for t in sorted(gt) if gt[t].any()]
+                if present:  # the object starts where it first appears (it may enter later)
+                    tr = track_for_review(predictor, f, gt, start=present[0], corrections=c)
+                    sets[name].append(tr)
     return sets
 
 
@@ -61,6 +65,7 @@ def _to_json(sets: dict[str, list]) -> dict:
                 "centroids": tr.centroids,
                 "ious": tr.ious,
                 "corrected": tr.corrected,
+                "model": tr.model,
             }
             for tr in tracks
         ]
@@ -78,6 +83,7 @@ def _from_json(data: dict) -> dict[str, list]:
             {int(t): (tuple(c) if c is not None else None) for t, c in d["centroids"].items()},
             {int(t): float(v) for t, v in d["ious"].items()},
             list(d["corrected"]),
+            d.get("model", ""),
         )
 
     return {name: [track(d) for d in tracks] for name, tracks in data.items()}
@@ -129,7 +135,7 @@ def main(argv=None) -> dict:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--tracks", default=None, help="JSON file of the trackings (read if present)")
     a = p.parse_args(argv)
-    from litlora_widgets.review import Weights
+    from litlora_widgets.review import default_weights
 
     t0 = time.perf_counter()
     if a.tracks and Path(a.tracks).is_file():
@@ -139,7 +145,8 @@ def main(argv=None) -> dict:
         if a.tracks:
             Path(a.tracks).write_text(json.dumps(_to_json(sets)))
     tracked_s = time.perf_counter() - t0
-    default = Weights()
+    model = next((tr.model for tracks in sets.values() for tr in tracks), "")
+    default = default_weights(model)  # the weights the model uses now
     found, score = search(sets, default, a.k_frac, a.rounds)
     before, after = _recalls(sets, default, a.k_frac), _recalls(sets, found, a.k_frac)
     out = {

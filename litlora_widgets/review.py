@@ -55,9 +55,10 @@ class ReviewItem:
 
 @dataclass(frozen=True)
 class Weights:
-    """How much each signal counts (0 turns it off). Chosen on synthetic clips (seeds
-    700,000+, medium and hard, embedded model); the benchmark reports on seeds 600,000+ and
-    on DAVIS."""
+    """How much each signal counts (0 turns it off). These defaults were chosen on synthetic
+    clips (seeds 700,000+, medium and hard) tracked by the embedded model's v1; models with
+    weights of their own are in ``MODEL_WEIGHTS``. The benchmark reports on seeds 600,000+
+    and on DAVIS."""
 
     sam_iou: float = 0.9
     absent: float = 0.8
@@ -70,6 +71,28 @@ class Weights:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+#: weights chosen for one model by ``benchmarks/review_weights.py`` (coordinate search on 90
+#: medium and 90 hard clips, seeds 700,000+, before and after 3 corrections); models not
+#: listed use ``Weights()``. For the embedded model (v2, step 21,046) the search dropped SAM2's
+#: predicted IoU: with the other signals it added nothing on those clips.
+MODEL_WEIGHTS: dict[str, Weights] = {
+    "litlora-tiny": Weights(
+        sam_iou=0.0,
+        absent=0.8,
+        area=0.1,
+        area_drift=0.3,
+        moved=0.4,
+        distance=0.6,
+        distance_scale=5.0,
+    ),
+}
+
+
+def default_weights(model_name: str) -> Weights:
+    """The queue's weights for the model called ``model_name`` (``Session.info.name``)."""
+    return MODEL_WEIGHTS.get(model_name, Weights())
 
 
 def _finite(x) -> bool:
@@ -229,5 +252,7 @@ def review_queue(
             cands = session.candidates(t, obj_id)
             base = cands[0].mask
             dis[t] = 1.0 - max((mask_iou(base, c.mask) for c in cands[1:]), default=1.0)
+    if weights is None:
+        weights = default_weights(session.info.name)
     items = rank_frames(states, centroids=cents, disagreement=dis, weights=weights)
     return items if k is None else items[:k]

@@ -245,3 +245,25 @@ def test_score_review_ranks_one_tracking_under_any_weights():
     assert area_only["flagged_iou"] == pytest.approx(
         {"queue": 0.2, "sam_iou": 0.9, "in_order": 0.9, "best": 0.2}
     )
+
+
+def test_each_model_ranks_with_its_own_weights():
+    """The embedded model's queue uses the weights chosen for it (SAM2's predicted IoU off);
+    any other model keeps ``Weights()``, where a low predicted IoU flags the frame."""
+    from litlora_widgets.evaluation.review_eval import ReviewTrack, score_review
+    from litlora_widgets.review import MODEL_WEIGHTS, default_weights
+
+    assert default_weights("litlora-tiny") is MODEL_WEIGHTS["litlora-tiny"]
+    assert default_weights("litlora-tiny").sam_iou == 0.0
+    assert default_weights("sam2.1_hiera_t") == Weights()
+    states = _states(
+        FS(0, "prompt", 100),
+        FS(1, "tracked", 100, 0.9, 5.0),
+        FS(2, "tracked", 100, 0.3, 5.0),
+        FS(3, "correction", 100),
+    )
+    ious = {1: 0.9, 2: 0.2}  # frame 2 fails; both frames are one frame from a confirmed one
+    sam2 = score_review(ReviewTrack(states, {}, ious, [], "sam2.1_hiera_t"), k_frac=0.5)
+    tiny = score_review(ReviewTrack(states, {}, ious, [], "litlora-tiny"), k_frac=0.5)
+    assert sam2["k"] == 1 and sam2["found"]["queue"] == 1
+    assert tiny["found"]["queue"] == 0  # a tie, broken by the earlier frame

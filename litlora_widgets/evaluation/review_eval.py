@@ -25,7 +25,14 @@ import numpy as np
 
 from ..errors import InputError
 from ..masks import mask_iou
-from ..review import Weights, rank_by_sam_iou, rank_frames, rank_in_order, review_k
+from ..review import (
+    Weights,
+    default_weights,
+    rank_by_sam_iou,
+    rank_frames,
+    rank_in_order,
+    review_k,
+)
 
 RANKINGS = ("queue", "sam_iou", "in_order", "best")
 
@@ -41,6 +48,7 @@ class ReviewTrack:
     centroids: dict
     ious: dict[int, float]
     corrected: list[int]
+    model: str = ""  # Session.info.name: whose weights the queue uses by default
 
 
 def track_for_review(
@@ -77,7 +85,8 @@ def track_for_review(
                 pass
         states = s.frame_states(obj)
         centroids = {t: s.annotations.masks.centroid(t, obj) for t in states}
-        return ReviewTrack(states, centroids, _ious(s, obj, states, gt_masks), corrected)
+        ious = _ious(s, obj, states, gt_masks)
+        return ReviewTrack(states, centroids, ious, corrected, s.info.name)
     finally:
         s.close()
 
@@ -91,12 +100,15 @@ def score_review(
 ) -> dict:
     """Counts for one tracked object: ``frames``, ``failing``, ``k``, ``found`` and
     ``flagged_iou`` per ranking, and the ``corrected`` frames. The queue is ranked as
-    ``Session.review_queue`` ranks it (without the experts' signal)."""
+    ``Session.review_queue`` ranks it (without the experts' signal), with the tracking model's
+    weights unless ``weights`` is given."""
     states, ious = track.states, track.ious
     judged = sorted(ious)
     keep = set(judged)
     failing = {t for t in judged if ious[t] < threshold}
     k = max(1, review_k(len(judged), k_frac))
+    if weights is None:
+        weights = default_weights(track.model)
     queue = rank_frames(states, centroids=track.centroids, weights=weights)
     orders = {
         "queue": [it.frame for it in queue if it.frame in keep],
