@@ -40,6 +40,7 @@ def main(argv=None) -> dict:
     from litlora_widgets.datasets.synthetic import synthetic_clip
     from litlora_widgets.evaluation.datasets import discover, load_ground_truth
     from litlora_widgets.evaluation.review_eval import (
+        first_present,
         measure_review,
         pooled_flagged_iou,
         pooled_recall,
@@ -67,12 +68,10 @@ def main(argv=None) -> dict:
         for seed in range(a.seed0, a.seed0 + a.clips):
             frames, labels = synthetic_clip(seed, a.frames, (a.size, a.size), a.difficulty)
             gt = {t: labels[t] == 1 for t in range(len(frames))}
-            present = [t for t in sorted(gt) if gt[t].any()]
-            if not present:  # object 1 never in view
+            start = first_present(gt)
+            if start is None:  # object 1 never in view
                 continue
-            r = measure_review(
-                predictor, frames, gt, start=present[0], k_frac=a.k_frac, corrections=c
-            )
+            r = measure_review(predictor, frames, gt, start=start, k_frac=a.k_frac, corrections=c)
             rows.append({"clip": seed, **r})
         out["sets"][f"synthetic_{a.difficulty}{tag}"] = summary(rows)
         if a.davis and Path(a.davis).is_dir():

@@ -31,7 +31,7 @@ def _track_sets(a) -> dict[str, list]:
     from tqdm.auto import tqdm
 
     from litlora_widgets.datasets.synthetic import synthetic_clip
-    from litlora_widgets.evaluation.review_eval import track_for_review
+    from litlora_widgets.evaluation.review_eval import first_present, track_for_review
     from litlora_widgets.evaluation.runner import get_predictor
 
     if a.weights:  # e.g. a training run's weights before they ship
@@ -50,9 +50,9 @@ def _track_sets(a) -> dict[str, list]:
             name = f"{difficulty}, {c} corrections"
             sets[name] = []
             for f, gt in tqdm(clips, desc=name, unit="clip"):
-                present = [t for t in sorted(gt) if gt[t].any()]
-                if present:  # the object starts where it first appears (it may enter later)
-                    tr = track_for_review(predictor, f, gt, start=present[0], corrections=c)
+                start = first_present(gt)  # the object may enter later
+                if start is not None:
+                    tr = track_for_review(predictor, f, gt, start=start, corrections=c)
                     sets[name].append(tr)
     return sets
 

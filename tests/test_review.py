@@ -267,3 +267,13 @@ def test_each_model_ranks_with_its_own_weights():
     tiny = score_review(ReviewTrack(states, {}, ious, [], "litlora-tiny"), k_frac=0.5)
     assert sam2["k"] == 1 and sam2["found"]["queue"] == 1
     assert tiny["found"]["queue"] == 0  # a tie, broken by the earlier frame
+
+
+def test_first_present_is_where_tracking_starts():
+    import numpy as np
+
+    from litlora_widgets.evaluation.review_eval import first_present
+
+    empty, there = np.zeros((4, 4), bool), np.ones((4, 4), bool)
+    assert first_present({0: empty, 1: empty, 2: there, 3: empty}) == 2
+    assert first_present({0: empty, 1: empty}) is None

@@ -51,6 +51,12 @@ class ReviewTrack:
     model: str = ""  # Session.info.name: whose weights the queue uses by default
 
 
+def first_present(gt_masks: Mapping[int, np.ndarray]) -> int | None:
+    """The first frame where the object's ground-truth mask is not empty (where tracking
+    starts, as the authors start an object at its first annotated mask); None if never."""
+    return next((t for t in sorted(gt_masks) if gt_masks[t].any()), None)
+
+
 def track_for_review(
     predictor,
     video,
