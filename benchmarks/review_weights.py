@@ -1,4 +1,4 @@
-"""Choose the review queue's weights (``review.Weights``) for a model, on tuning seeds.
+"""Fit the review queue (``review.Logistic``) for a model, on tuning seeds.
 
     PYTHONPATH=. .venv/bin/python benchmarks/review_weights.py --clips 90 --frames 24
 
@@ -6,12 +6,11 @@ Plain SAM2 (the embedded litlora-tiny by default) tracks object 1 of each synthe
 every ``--difficulties`` set (seeds 700,000+, apart from the report's 600,000+ and from the
 model's training seeds), at each ``--corrections`` level, as ``benchmarks/review_queue.py``
 does. The trackings are kept (``--tracks FILE`` saves them as JSON, and a second run with the
-same file only searches), then a coordinate search over the weights maximises the mean, over
-the sets, of the queue's pooled recall as a share of a perfect ranking's, starting from the
-model's current weights (``review.default_weights``). Prints one JSON object: those weights, the
-weights found, and per set the recall of both, of SAM2's
-predicted IoU alone and of a perfect ranking. Put the weights found in
-``review.MODEL_WEIGHTS``, then report on held-out seeds with ``benchmarks/review_queue.py``.
+same file only fits), then ``review_eval.fit_logistic`` fits a logistic regression on every
+judged frame of every set. Prints one JSON object: the fit, and per set the pooled recall at
+k = 10 % of the model's current queue (``review.default_weights``), of the fit, of SAM2's
+predicted IoU alone and of a perfect ranking. Put the fit in ``review.MODEL_WEIGHTS``, then
+report on held-out seeds with ``benchmarks/review_queue.py``.
 """
 
 from __future__ import annotations
@@ -21,10 +20,6 @@ import dataclasses
 import json
 import time
 from pathlib import Path
-
-GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
-SCALES = (5.0, 10.0, 20.0, 40.0)
-SEARCHED = ("sam_iou", "absent", "area", "area_drift", "moved", "distance")
 
 
 def _track_sets(a) -> dict[str, list]:
@@ -98,27 +93,10 @@ def _recalls(sets: dict[str, list], weights, k_frac: float) -> dict[str, dict]:
     }
 
 
-def _objective(recalls: dict[str, dict]) -> float:
+def _share(recalls: dict[str, dict]) -> float:
     """Mean share of a perfect ranking's recall that the queue reaches, over the sets."""
     shares = [r["queue"] / r["best"] for r in recalls.values() if r["best"]]
     return sum(shares) / len(shares) if shares else 0.0
-
-
-def search(sets: dict[str, list], start, k_frac: float, rounds: int):
-    """Coordinate search from ``start``: each weight in turn over ``GRID`` (the distance
-    scale over ``SCALES``), keeping a change only if it raises the objective."""
-    best, score = start, _objective(_recalls(sets, start, k_frac))
-    for _ in range(rounds):
-        improved = False
-        for name in (*SEARCHED, "distance_scale"):
-            for v in SCALES if name == "distance_scale" else GRID:
-                w = dataclasses.replace(best, **{name: v})
-                s = _objective(_recalls(sets, w, k_frac))
-                if s > score + 1e-9:
-                    best, score, improved = w, s, True
-        if not improved:
-            break
-    return best, score
 
 
 def main(argv=None) -> dict:
@@ -132,9 +110,11 @@ def main(argv=None) -> dict:
     p.add_argument("--model", default="litlora-tiny")
     p.add_argument("--weights", default=None, help="litlora-tiny weights to use instead")
     p.add_argument("--k-frac", type=float, default=0.1)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--distance-scale", type=float, default=5.0)
+    p.add_argument("--l2", type=float, default=0.01)
     p.add_argument("--tracks", default=None, help="JSON file of the trackings (read if present)")
     a = p.parse_args(argv)
+    from litlora_widgets.evaluation.review_eval import fit_logistic
     from litlora_widgets.review import default_weights
 
     t0 = time.perf_counter()
@@ -147,14 +127,15 @@ def main(argv=None) -> dict:
     tracked_s = time.perf_counter() - t0
     model = next((tr.model for tracks in sets.values() for tr in tracks), "")
     default = default_weights(model)  # the weights the model uses now
-    found, score = search(sets, default, a.k_frac, a.rounds)
+    pooled = [tr for tracks in sets.values() for tr in tracks]
+    found = fit_logistic(pooled, distance_scale=a.distance_scale, l2=a.l2)
     before, after = _recalls(sets, default, a.k_frac), _recalls(sets, found, a.k_frac)
     out = {
         "model": a.weights or a.model,
         "clips": a.clips,
         "defaults": default.to_dict(),
         "found": found.to_dict(),
-        "objective": {"defaults": _objective(before), "found": score},
+        "share_of_best": {"defaults": _share(before), "found": _share(after)},
         "sets": {
             name: {
                 "defaults": round(before[name]["queue"], 4),

@@ -11,13 +11,22 @@ combines several cheap signals, each scaled to [0, 1]:
   and a drift in area against the last frame the user confirmed (×3 = 1);
 - ``moved``: a centroid jump against the neighbouring frame, in object sizes (√area);
 - ``distance``: frames since the last confirmed frame (drift accumulates);
+- ``unsure_before``: SAM2's lowest predicted IoU on the frames between the confirmed frame
+  and this one (once tracking slips, the frames after it stay wrong even where SAM2's
+  confidence recovers);
+- ``unsure_after``: SAM2's lowest predicted IoU on the next three frames away from the
+  confirmed frame (drift often shows there first);
 - ``experts`` (optional, one decoder pass per frame): 1 − IoU between SAM2's mask and the
   closest LoRA expert's.
 
-They are combined as a weighted noisy-OR, ``1 − Π(1 − wᵢ·sᵢ)``, so one strong signal is enough
-and several weak ones add up. ``rank_frames`` is the pure ranking (testable without a model);
-``review_queue`` feeds it from a session's ``frame_states``. ``recall_at_k`` and the two
-baselines (SAM2's predicted IoU alone, frames in order) are what the evaluation compares.
+Two ways combine them. ``Weights``, hand-set, is a weighted noisy-OR ``1 − Π(1 − wᵢ·sᵢ)``, so
+one strong signal is enough and several weak ones add up; models without a fit of their own use
+it. ``Logistic`` is a logistic regression ``σ(b + Σ cᵢ·(sᵢ − μᵢ))`` fitted on tracked clips where
+the truth is known (``evaluation.review_eval.fit_logistic``, run by
+``benchmarks/review_weights.py``); ``MODEL_WEIGHTS`` holds the fit per model. ``rank_frames`` is
+the pure ranking (testable without a model); ``review_queue`` feeds it from a session's
+``frame_states``. ``recall_at_k`` and the two baselines (SAM2's predicted IoU alone, frames in
+order) are what the evaluation compares.
 """
 
 from __future__ import annotations
@@ -25,12 +34,26 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .errors import Cancelled, InputError
 
 CONFIRMED = ("prompt", "correction", "accept")
+#: every signal ``frame_signals`` can compute
+SIGNALS = (
+    "sam_iou",
+    "absent",
+    "area",
+    "area_drift",
+    "moved",
+    "distance",
+    "unsure_before",
+    "unsure_after",
+    "experts",
+)
+AHEAD = 3  # frames ``unsure_after`` looks ahead
+NOTHING = "no signal stands out"  # the reason of a frame where every signal is typical
 
 #: the share of tracked frames to review (at least one): the k at which the evaluation
 #: measures the queue and the frames the widget's timeline marks
@@ -66,31 +89,96 @@ class Weights:
     area_drift: float = 1.0
     moved: float = 0.4
     distance: float = 0.2
+    unsure_before: float = 0.0
+    unsure_after: float = 0.0
     experts: float = 0.6
     distance_scale: float = 20.0  # frames from the last confirmed frame at which s = 0.5
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def combine(self, sig: Mapping[str, tuple[float, str]]) -> tuple[float, tuple[str, ...]]:
+        """Noisy-OR of the weighted signals; reasons: contributions of at least 0.15."""
+        keep, contrib = 1.0, []
+        for name, (s, why) in sig.items():
+            c = getattr(self, name) * s
+            keep *= 1.0 - min(1.0, c)
+            contrib.append((c, why))
+        return 1.0 - keep, _reasons(contrib, 0.15)
 
-#: weights chosen for one model by ``benchmarks/review_weights.py`` (coordinate search on 90
-#: medium and 90 hard clips, seeds 700,000+, before and after 3 corrections); models not
-#: listed use ``Weights()``. For the embedded model (v2, step 21,046) the search dropped SAM2's
-#: predicted IoU: with the other signals it added nothing on those clips.
-MODEL_WEIGHTS: dict[str, Weights] = {
-    "litlora-tiny": Weights(
-        sam_iou=0.0,
-        absent=0.8,
-        area=0.1,
-        area_drift=0.3,
-        moved=0.4,
-        distance=0.6,
+
+@dataclass(frozen=True)
+class Logistic:
+    """A logistic regression on the signals: P(frame fails) = σ(bias + Σ coefᵢ·(sᵢ − meanᵢ)).
+
+    ``mean`` is each signal's mean on the frames it was fitted on, so a missing signal counts
+    as typical (adds 0) and the reasons name what is *unusually* high. Signals without a
+    coefficient are ignored; one with a negative coefficient moves the score but is never
+    given as a reason."""
+
+    bias: float
+    coef: Mapping[str, float] = field(default_factory=dict)
+    mean: Mapping[str, float] = field(default_factory=dict)
+    distance_scale: float = 5.0
+
+    def __post_init__(self):
+        unknown = (set(self.coef) | set(self.mean)) - set(SIGNALS)
+        if unknown:
+            raise InputError(f"unknown review signals {sorted(unknown)}; known: {SIGNALS}")
+
+    def to_dict(self) -> dict:
+        return {
+            "bias": self.bias,
+            "coef": dict(self.coef),
+            "mean": dict(self.mean),
+            "distance_scale": self.distance_scale,
+        }
+
+    def combine(self, sig: Mapping[str, tuple[float, str]]) -> tuple[float, tuple[str, ...]]:
+        """σ of the linear score; reasons: terms that add at least 0.5 to the logit."""
+        z, contrib = self.bias, []
+        for name, c in self.coef.items():
+            if name in sig:
+                s, why = sig[name]
+                term = c * (s - self.mean.get(name, 0.0))
+                z += term
+                if c > 0:  # a signal below its mean under a negative weight explains nothing
+                    contrib.append((term, why))
+        return _sigmoid(z), _reasons(contrib, 0.5)
+
+
+#: the queue per model, fitted by ``benchmarks/review_weights.py`` (a logistic regression on
+#: 90 medium and 90 hard synthetic clips, seeds 700,000+, each tracked before and after 3
+#: corrections); models not listed use the hand-set ``Weights()``.
+MODEL_WEIGHTS: dict[str, Weights | Logistic] = {
+    "litlora-tiny": Logistic(
+        bias=-0.4815,
+        coef={
+            "sam_iou": 2.704,
+            "absent": -5.6313,
+            "area": 0.914,
+            "area_drift": 1.1219,
+            "moved": -0.0152,
+            "distance": 1.4725,
+            "unsure_before": 2.2593,
+            "unsure_after": 2.2869,
+        },
+        mean={
+            "sam_iou": 0.4587,
+            "absent": 0.1023,
+            "area": 0.2642,
+            "area_drift": 0.5186,
+            "moved": 0.2486,
+            "distance": 0.5879,
+            "unsure_before": 0.5647,
+            "unsure_after": 0.5092,
+        },
         distance_scale=5.0,
     ),
 }
 
 
-def default_weights(model_name: str) -> Weights:
+def default_weights(model_name: str) -> Weights | Logistic:
     """The queue's weights for the model called ``model_name`` (``Session.info.name``)."""
     return MODEL_WEIGHTS.get(model_name, Weights())
 
@@ -111,12 +199,22 @@ def _times(a: float, b: float) -> str:
     return f"×{a / b:.2f}" if b else "from empty"
 
 
+def _reasons(contrib: list[tuple[float, str]], floor: float) -> tuple[str, ...]:
+    """The reasons of the contributions of at least ``floor``, strongest first (else the
+    strongest positive one alone; never none, so a queued frame always says why)."""
+    contrib = sorted(contrib, key=lambda x: -x[0])
+    reasons = tuple(why for c, why in contrib if c >= floor)
+    if not reasons:
+        reasons = (contrib[0][1],) if contrib and contrib[0][0] > 0 else (NOTHING,)
+    return reasons
+
+
 def rank_frames(
     states: Mapping[int, Any],
     *,
     centroids: Mapping[int, tuple[float, float] | None] | None = None,
     disagreement: Mapping[int, float] | None = None,
-    weights: Weights | None = None,
+    weights: Weights | Logistic | None = None,
 ) -> list[ReviewItem]:
     """Rank the tracked frames of one object, most likely wrong first (ties: earlier frame).
 
@@ -126,9 +224,27 @@ def rank_frames(
     1 − IoU(SAM2, closest expert).
     """
     w = weights or Weights()
+    sigs = frame_signals(states, centroids, disagreement, w.distance_scale)
+    items = []
+    for t, sig in sigs.items():
+        score, reasons = w.combine(sig)
+        items.append(ReviewItem(int(t), float(score), reasons))
+    items.sort(key=lambda it: (-it.score, it.frame))
+    return items
+
+
+def frame_signals(
+    states: Mapping[int, Any],
+    centroids: Mapping[int, tuple[float, float] | None] | None = None,
+    disagreement: Mapping[int, float] | None = None,
+    distance_scale: float = 20.0,
+) -> dict[int, dict[str, tuple[float, str]]]:
+    """Every tracked frame's signals (see the module docstring): name -> (value in [0, 1],
+    the reason in words). A signal that cannot be computed there is left out."""
     frames = sorted(states)
     confirmed = [t for t in frames if states[t].kind in CONFIRMED]
-    items = []
+    iou = {t: states[t].sam_iou for t in frames if _finite(states[t].sam_iou)}
+    out: dict[int, dict[str, tuple[float, str]]] = {}
     for i, t in enumerate(frames):
         st = states[t]
         if st.kind != "tracked":
@@ -138,17 +254,14 @@ def rank_frames(
         after = [c for c in confirmed if c > t]
         c_prev, c_next = (before[-1] if before else None), (after[0] if after else None)
         if c_prev is None and c_next is None:
-            anchor, nb = None, (frames[i - 1] if i > 0 else None)
+            anchor, nb, away = None, (frames[i - 1] if i > 0 else None), 1
         elif c_next is None or (c_prev is not None and t - c_prev <= c_next - t):
-            anchor, nb = c_prev, frames[i - 1]
+            anchor, nb, away = c_prev, frames[i - 1], 1
         else:
-            anchor, nb = c_next, frames[i + 1]
+            anchor, nb, away = c_next, frames[i + 1], -1
         sig: dict[str, tuple[float, str]] = {}
-        if _finite(st.sam_iou):
-            sig["sam_iou"] = (
-                min(1.0, max(0.0, 1.0 - st.sam_iou)),
-                f"SAM2 predicted IoU {st.sam_iou:.2f}",
-            )
+        if t in iou:
+            sig["sam_iou"] = (min(1.0, max(0.0, 1.0 - iou[t])), f"SAM2 predicted IoU {iou[t]:.2f}")
         if _finite(st.obj_score):
             p = _sigmoid(st.obj_score)
             if st.area > 0:
@@ -173,9 +286,22 @@ def rank_frames(
                 f"area {_times(st.area, states[anchor].area)} vs confirmed frame {anchor}",
             )
             d = abs(t - anchor)
-            sig["distance"] = (
-                d / (d + w.distance_scale),
-                f"{d} frames from confirmed frame {anchor}",
+            why = f"{d} frames from confirmed frame {anchor}"
+            sig["distance"] = (d / (d + distance_scale), why)
+            path = [u for u in iou if min(anchor, t) <= u <= max(anchor, t) and u != anchor]
+            if path:
+                u = min(path, key=lambda u: (iou[u], u))
+                sig["unsure_before"] = (
+                    min(1.0, max(0.0, 1.0 - iou[u])),
+                    f"SAM2 unsure on frame {u} (IoU {iou[u]:.2f}) since confirmed frame {anchor}",
+                )
+        ahead = [t + away * j for j in range(1, AHEAD + 1)]
+        ahead = [u for u in ahead if u in iou and states[u].kind == "tracked"]
+        if ahead:
+            u = min(ahead, key=lambda u: (iou[u], u))
+            sig["unsure_after"] = (
+                min(1.0, max(0.0, 1.0 - iou[u])),
+                f"SAM2 unsure just after, on frame {u} (IoU {iou[u]:.2f})",
             )
         if disagreement is not None and _finite(disagreement.get(t)):
             x = float(disagreement[t])
@@ -183,18 +309,8 @@ def rank_frames(
                 min(1.0, max(0.0, x)),
                 f"experts disagree (IoU {1 - x:.2f} with the closest)",
             )
-        keep, contrib = 1.0, []
-        for name, (s, why) in sig.items():
-            c = getattr(w, name) * s
-            keep *= 1.0 - min(1.0, c)
-            contrib.append((c, why))
-        contrib.sort(key=lambda x: -x[0])
-        reasons = tuple(why for c, why in contrib if c >= 0.15)
-        if not reasons and contrib:
-            reasons = (contrib[0][1],)
-        items.append(ReviewItem(int(t), float(1.0 - keep), reasons))
-    items.sort(key=lambda it: (-it.score, it.frame))
-    return items
+        out[t] = sig
+    return out
 
 
 def rank_by_sam_iou(states: Mapping[int, Any]) -> list[int]:

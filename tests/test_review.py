@@ -248,25 +248,116 @@ def test_score_review_ranks_one_tracking_under_any_weights():
 
 
 def test_each_model_ranks_with_its_own_weights():
-    """The embedded model's queue uses the weights chosen for it (SAM2's predicted IoU off);
-    any other model keeps ``Weights()``, where a low predicted IoU flags the frame."""
+    """The embedded model's queue is the logistic fit chosen for it; any other model keeps
+    the hand-set ``Weights()``; ``score_review`` picks them by the tracking's model."""
     from litlora_widgets.evaluation.review_eval import ReviewTrack, score_review
-    from litlora_widgets.review import MODEL_WEIGHTS, default_weights
+    from litlora_widgets.review import MODEL_WEIGHTS, Logistic, default_weights
 
-    assert default_weights("litlora-tiny") is MODEL_WEIGHTS["litlora-tiny"]
-    assert default_weights("litlora-tiny").sam_iou == 0.0
+    tiny_w = default_weights("litlora-tiny")
+    assert tiny_w is MODEL_WEIGHTS["litlora-tiny"] and isinstance(tiny_w, Logistic)
     assert default_weights("sam2.1_hiera_t") == Weights()
     states = _states(
         FS(0, "prompt", 100),
         FS(1, "tracked", 100, 0.9, 5.0),
-        FS(2, "tracked", 100, 0.3, 5.0),
-        FS(3, "correction", 100),
+        FS(2, "tracked", 100, 0.6, 5.0),
+        FS(3, "tracked", 100, 0.8, 5.0),
+        FS(4, "tracked", 100, 0.9, 5.0),
     )
-    ious = {1: 0.9, 2: 0.2}  # frame 2 fails; both frames are one frame from a confirmed one
-    sam2 = score_review(ReviewTrack(states, {}, ious, [], "sam2.1_hiera_t"), k_frac=0.5)
-    tiny = score_review(ReviewTrack(states, {}, ious, [], "litlora-tiny"), k_frac=0.5)
-    assert sam2["k"] == 1 and sam2["found"]["queue"] == 1
-    assert tiny["found"]["queue"] == 0  # a tie, broken by the earlier frame
+    assert [it.frame for it in rank_frames(states)] == [2, 3, 4, 1]
+    assert [it.frame for it in rank_frames(states, weights=tiny_w)] == [4, 2, 3, 1]
+    ious = {1: 0.9, 2: 0.8, 3: 0.9, 4: 0.3}  # frame 4 fails
+    sam2 = score_review(ReviewTrack(states, {}, ious, [], "sam2.1_hiera_t"), k_frac=0.25)
+    tiny = score_review(ReviewTrack(states, {}, ious, [], "litlora-tiny"), k_frac=0.25)
+    assert sam2["k"] == 1 and sam2["found"]["queue"] == 0 and tiny["found"]["queue"] == 1
+
+
+def test_unsure_before_and_after_signals_follow_the_tracking_direction():
+    from litlora_widgets.review import frame_signals
+
+    st = _states(
+        FS(0, "prompt", 100),
+        FS(1, "tracked", 100, 0.9, 5.0),
+        FS(2, "tracked", 100, 0.3, 5.0),
+        FS(3, "tracked", 100, 0.8, 5.0),
+        FS(4, "tracked", 100, 0.7, 5.0),
+        FS(5, "tracked", 100, 0.95, 5.0),
+        FS(6, "tracked", 100, 0.9, 5.0),
+        FS(7, "correction", 100),
+    )
+    sig = frame_signals(st)
+    assert set(sig) == {1, 2, 3, 4, 5, 6}
+    # frames 1-3 are nearer frame 0 (ties go forward): tracked forward from it
+    assert sig[1]["unsure_before"] == (
+        pytest.approx(0.1),
+        "SAM2 unsure on frame 1 (IoU 0.90) since confirmed frame 0",
+    )
+    assert sig[3]["unsure_before"] == (
+        pytest.approx(0.7),
+        "SAM2 unsure on frame 2 (IoU 0.30) since confirmed frame 0",
+    )
+    assert sig[1]["unsure_after"] == (
+        pytest.approx(0.7),
+        "SAM2 unsure just after, on frame 2 (IoU 0.30)",
+    )
+    # frames 4-6 are nearer frame 7: "before" runs back from 7, "after" looks towards 0
+    assert sig[5]["unsure_before"][0] == pytest.approx(0.1)  # frames 5-6: min IoU 0.90
+    assert sig[5]["unsure_after"] == (
+        pytest.approx(0.7),
+        "SAM2 unsure just after, on frame 2 (IoU 0.30)",
+    )
+    assert sig[6]["unsure_after"][0] == pytest.approx(0.3)  # frames 5, 4, 3: min IoU 0.70
+    assert sig[6]["distance"][1] == "1 frames from confirmed frame 7"
+
+
+def test_logistic_score_and_reasons_are_exact():
+    from litlora_widgets.errors import InputError
+    from litlora_widgets.review import Logistic
+
+    w = Logistic(bias=-1.0, coef={"sam_iou": 4.0, "area": -2.0}, mean={"sam_iou": 0.2})
+    st = _states(FS(0, "prompt", 99), FS(1, "tracked", 199, 0.5, 5.0))
+    (item,) = rank_frames(st, weights=w)
+    # sam_iou: 4·(0.5 − 0.2) = 1.2, a reason; area ×2 → s = 1: −2·1, lowers, never a reason
+    assert item.score == pytest.approx(1 / (1 + math.exp(-(-1.0 + 1.2 - 2.0))))
+    assert item.reasons == ("SAM2 predicted IoU 0.50",)
+    (typical,) = rank_frames(st, weights=Logistic(0.0, {"sam_iou": 1.0}, {"sam_iou": 0.5}))
+    assert typical.score == 0.5 and typical.reasons == ("no signal stands out",)
+    assert Logistic(0.0, {"sam_iou": 1.0}).to_dict() == {
+        "bias": 0.0,
+        "coef": {"sam_iou": 1.0},
+        "mean": {},
+        "distance_scale": 5.0,
+    }
+    with pytest.raises(InputError, match="unknown review signals \\['sam_io'\\]"):
+        Logistic(0.0, {"sam_io": 1.0})
+
+
+def test_fit_logistic_learns_which_frames_fail():
+    """On trackings where every frame after a dip in SAM2's IoU fails, the fit weighs
+    ``unsure_before`` up and its queue flags only failing frames (k = 2 per clip)."""
+    from litlora_widgets.errors import InputError
+    from litlora_widgets.evaluation.review_eval import (
+        ReviewTrack,
+        fit_logistic,
+        pooled_recall,
+        score_review,
+    )
+
+    tracks = []
+    for dip in range(2, 10):
+        ious_sam = {t: (0.4 if t == dip else 0.85 + 0.01 * (t % 3)) for t in range(1, 12)}
+        states = _states(
+            FS(0, "prompt", 100), *(FS(t, "tracked", 100, v, 5.0) for t, v in ious_sam.items())
+        )
+        truth = {t: (0.2 if t > dip else 0.9) for t in ious_sam}  # drift persists
+        tracks.append(ReviewTrack(states, {}, truth, []))
+    fit = fit_logistic(tracks)
+    assert fit.coef["unsure_before"] > 0 and fit.distance_scale == 5.0
+    rows = [score_review(tr, k_frac=0.2, weights=fit) for tr in tracks]
+    recall = pooled_recall(rows)
+    assert recall["queue"] == recall["best"] == pytest.approx(16 / 44)  # 2 of each 1..8
+    assert recall["sam_iou"] == pytest.approx(2 / 44)  # it flags the dip, which passes
+    with pytest.raises(InputError, match="frames that fail and that pass"):
+        fit_logistic([ReviewTrack(tracks[0].states, {}, {1: 0.9}, [])])
 
 
 def test_first_present_is_where_tracking_starts():

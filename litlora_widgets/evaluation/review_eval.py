@@ -26,8 +26,10 @@ import numpy as np
 from ..errors import InputError
 from ..masks import mask_iou
 from ..review import (
+    Logistic,
     Weights,
     default_weights,
+    frame_signals,
     rank_by_sam_iou,
     rank_frames,
     rank_in_order,
@@ -35,6 +37,17 @@ from ..review import (
 )
 
 RANKINGS = ("queue", "sam_iou", "in_order", "best")
+#: the signals a fit uses: all but the experts' (a kept tracking has no experts)
+FITTED = (
+    "sam_iou",
+    "absent",
+    "area",
+    "area_drift",
+    "moved",
+    "distance",
+    "unsure_before",
+    "unsure_after",
+)
 
 
 @dataclass(frozen=True)
@@ -102,7 +115,7 @@ def score_review(
     *,
     k_frac: float = 0.1,
     threshold: float = 0.5,
-    weights: Weights | None = None,
+    weights: Weights | Logistic | None = None,
 ) -> dict:
     """Counts for one tracked object: ``frames``, ``failing``, ``k``, ``found`` and
     ``flagged_iou`` per ranking, and the ``corrected`` frames. The queue is ranked as
@@ -142,7 +155,7 @@ def measure_review(
     start: int = 0,
     k_frac: float = 0.1,
     threshold: float = 0.5,
-    weights: Weights | None = None,
+    weights: Weights | Logistic | None = None,
     corrections: int = 0,
 ) -> dict:
     """``score_review`` of ``track_for_review``: the counts for one object."""
@@ -150,6 +163,48 @@ def measure_review(
         predictor, video, gt_masks, start=start, threshold=threshold, corrections=corrections
     )
     return score_review(track, k_frac=k_frac, threshold=threshold, weights=weights)
+
+
+def fit_logistic(
+    tracks: list[ReviewTrack],
+    *,
+    threshold: float = 0.5,
+    distance_scale: float = 5.0,
+    l2: float = 0.01,
+    steps: int = 3000,
+    signals: tuple[str, ...] = FITTED,
+) -> Logistic:
+    """Fit the queue's ``Logistic`` on kept trackings: each judged frame is one sample, failing
+    (IoU < ``threshold``) or not. Plain gradient descent on standardised signals with an L2
+    penalty ``l2`` (deterministic, numpy only); a signal missing on a frame counts as its mean.
+    """
+    rows, labels = [], []
+    for tr in tracks:
+        sigs = frame_signals(tr.states, tr.centroids, None, distance_scale)
+        for t, iou in tr.ious.items():
+            if t in sigs:
+                rows.append([sigs[t][n][0] if n in sigs[t] else np.nan for n in signals])
+                labels.append(iou < threshold)
+    if not rows or all(labels) or not any(labels):
+        raise InputError("fitting the review queue needs judged frames that fail and that pass")
+    x, y = np.array(rows, float), np.array(labels, float)
+    mean = np.array([np.nanmean(c) if np.isfinite(c).any() else 0.0 for c in x.T])
+    x = np.where(np.isfinite(x), x, mean)
+    sd = x.std(0)
+    sd[sd < 1e-9] = 1.0
+    z = (x - mean) / sd
+    w, b = np.zeros(len(signals)), 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
+        w -= 0.5 * (z.T @ (p - y) / len(y) + l2 * w)
+        b -= 0.5 * float((p - y).mean())
+    coef = w / sd  # back to raw signal units: c·(s − mean)
+    return Logistic(
+        bias=round(float(b), 4),
+        coef={n: round(float(c), 4) for n, c in zip(signals, coef, strict=True)},
+        mean={n: round(float(m), 4) for n, m in zip(signals, mean, strict=True)},
+        distance_scale=distance_scale,
+    )
 
 
 def _ious(s, obj: int, states, gt_masks: Mapping[int, np.ndarray]) -> dict[int, float]:
