@@ -32,6 +32,7 @@ from .errors import InputError
 from .history import History
 from .lit import LitLoRA
 from .masks import read_masks, validate_mask
+from .objects import ObjectRegistry
 from .propagation import Propagations
 from .state import (
     Candidate,
@@ -39,7 +40,6 @@ from .state import (
     FrameState,
     ObjectInfo,
     SessionState,
-    object_color,
 )
 from .video import VideoSource
 
@@ -94,8 +94,7 @@ class Session:
         images = self.video.sam2_frames(self.info.image_size)
         self.tracker = Tracker(predictor, self.info, images, self.height, self.width, capture_cache)
         self.history = History(self._snapshot, self._restore, undo_depth)
-        self._objects: dict[int, ObjectInfo] = {}
-        self._next_obj_id = 1
+        self._objects = ObjectRegistry()
         self.annotations = Annotations(self.num_frames, self.height, self.width)
         self._log = ActionLog()
         self._runs = Propagations(
@@ -137,29 +136,23 @@ class Session:
     # ---- objects -------------------------------------------------------------------------
     @property
     def objects(self) -> dict[int, ObjectInfo]:
-        return dict(self._objects)
+        return self._objects.infos()
 
     def add_object(self, name: str | None = None, obj_id: int | None = None) -> int:
         """Add an object (any time, also after propagation). Returns its id."""
         with self._lock:
-            obj_id = (
-                self._next_obj_id if obj_id is None else C.check_new_obj_id(obj_id, self._objects)
-            )
+            obj_id = self._objects.new_id(obj_id)
             name = C.check_name(name if name is not None else f"object {obj_id}")
             with self._action(f"add object {obj_id}"):
-                self._new_object(obj_id, name)
+                self._objects.add(obj_id, name)
             self._log.record("add_object", obj_id=obj_id, name=name)
             return obj_id
-
-    def _new_object(self, obj_id: int, name: str) -> None:
-        self._objects[obj_id] = ObjectInfo(obj_id, name, object_color(obj_id))
-        self._next_obj_id = max(self._next_obj_id, obj_id + 1)
 
     def rename_object(self, obj_id: int, name: str) -> None:
         with self._lock:
             obj_id, name = self._check_obj(obj_id), C.check_name(name)
             with self._action(f"rename object {obj_id}"):
-                self._objects[obj_id] = ObjectInfo(obj_id, name, self._objects[obj_id].color)
+                self._objects.rename(obj_id, name)
             self._log.record("rename_object", obj_id=obj_id, name=name)
 
     def remove_object(self, obj_id: int) -> None:
@@ -168,7 +161,7 @@ class Session:
             obj_id = self._check_obj(obj_id)
             with self._action(f"remove object {obj_id}"):
                 self.tracker.remove_object(obj_id)
-                del self._objects[obj_id]
+                self._objects.remove(obj_id)
                 self.annotations.drop_object(obj_id)
                 self.lit.remove(obj_id)
             self._log.record("remove_object", obj_id=obj_id)
@@ -465,7 +458,7 @@ class Session:
 
     def _adapter_obj(self, obj_id: int | None, need_experts: bool) -> int:
         trained = self.lit.trained_objects() if need_experts else None
-        return C.pick_object(obj_id, self._objects, trained)
+        return self._objects.pick(obj_id, trained)
 
     # ---- reference, curves, export -------------------------------------------------------
     def set_reference(self, masks: dict[int, dict[int, np.ndarray]]) -> None:
@@ -510,7 +503,7 @@ class Session:
                 f = C.check_frame(f, self.num_frames)
                 for o, m in objs.items():
                     if o not in self._objects:
-                        self._new_object(o, f"object {o}")
+                        self._objects.add(o, f"object {o}")
                         created.append(o)
                     if m.any():
                         self._apply(f, o, {"mask": m})
@@ -556,8 +549,8 @@ class Session:
         """A consistent view of the recordable state (mask views are copy-on-write)."""
         with self._lock:
             return SessionState(
-                dict(self._objects),
-                self._next_obj_id,
+                self._objects.infos(),
+                self._objects.next_id,
                 self.lit.enabled,
                 self.annotations.masks.snapshot(),
                 self.annotations.user.snapshot(),
@@ -570,8 +563,8 @@ class Session:
         """Install a recorded state (resume). SAM2's memory is the caller's to rebuild; every
         captured feature and cached candidate becomes stale."""
         with self._lock:
-            self._objects = dict(st.objects)
-            self._next_obj_id, self.lit.enabled = st.next_obj_id, st.lit
+            self._objects.restore(st.objects, st.next_obj_id)
+            self.lit.enabled = st.lit
             self.annotations.masks.restore(st.masks)
             self.annotations.user.restore(st.user_masks)
             self._log.entries = list(st.events)
@@ -627,7 +620,7 @@ class Session:
 
     # ---- helpers -------------------------------------------------------------------------
     def _check_obj(self, obj_id: Any) -> int:
-        return C.check_obj(obj_id, self._objects)
+        return self._objects.check(obj_id)
 
     def _check_prompted(self, obj_id: Any) -> int:
         obj_id = self._check_obj(obj_id)
