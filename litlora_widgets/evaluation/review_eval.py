@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import InputError
 from ..masks import mask_iou
 from ..review import (
+    SIGNALS,
     Logistic,
     Weights,
     default_weights,
@@ -38,16 +39,7 @@ from ..review import (
 
 RANKINGS = ("queue", "sam_iou", "in_order", "best")
 #: the signals a fit uses: all but the experts' (a kept tracking has no experts)
-FITTED = (
-    "sam_iou",
-    "absent",
-    "area",
-    "area_drift",
-    "moved",
-    "distance",
-    "unsure_before",
-    "unsure_after",
-)
+FITTED = tuple(s for s in SIGNALS if s != "experts")
 
 
 @dataclass(frozen=True)
