@@ -76,18 +76,19 @@ def cluster(_local_ray):
     yield
 
 
-def _start_two_nodes():
-    """A head and a worker node, 1 CPU each. One retry: on a loaded machine a raylet aborts
-    when its dashboard agent is slow to write its port file ("Timed out waiting for file
-    .../metrics_agent_port_*" in raylet.out, ray-project/ray#62883), seen here on 2 busy CPUs
-    for the first Ray start of a run."""
+def _start_two_nodes(worker_gpus: int = 0):
+    """A head and a worker node, 1 CPU each (the worker with ``worker_gpus`` GPUs in Ray's
+    accounting: Ray schedules by the resources a node declares). One retry: on a loaded
+    machine a raylet aborts when its dashboard agent is slow to write its port file ("Timed
+    out waiting for file .../metrics_agent_port_*" in raylet.out, ray-project/ray#62883),
+    seen here on 2 busy CPUs for the first Ray start of a run."""
     from ray.cluster_utils import Cluster
 
     for attempt in (1, 2):
         c = Cluster()
         try:
             c.add_node(num_cpus=1, include_dashboard=False)  # the first node is the head
-            c.add_node(num_cpus=1)
+            c.add_node(num_cpus=1, num_gpus=worker_gpus)
             c.wait_for_nodes()
             return c
         except Exception:
@@ -121,6 +122,7 @@ def _video_no_timing(p: Path) -> dict:
     r.pop("seconds")
     r.pop("ray_node", None)  # where it ran (Ray only), like the timing not part of the result
     r.pop("ray_node_ip", None)
+    r.pop("ray_gpus", None)
     for run in r.get("runs", {}).values():
         for o in run["objects"]:
             o.pop("seconds")
@@ -261,6 +263,27 @@ def test_ray_cli_on_two_nodes_equals_serial(data, serial, two_nodes, tmp_path, c
     assert set(ran_on.values()) == node_ids, ran_on  # tasks on both nodes
     # the serial backend records no node
     assert "ray_node" not in json.loads((serial[1] / "videos" / "a.json").read_text())
+
+
+@pytest.mark.slow
+def test_gpus_per_video_runs_each_video_on_a_gpu_of_a_gpu_node(data, serial, tmp_path):
+    """--gpus-per-video 1 on a cluster whose worker node declares 1 GPU (no real one here):
+    every video runs there, one at a time, each given GPU 0; the head's CPU runs none. The
+    summary equals the serial run's."""
+    ray.shutdown()
+    c = _start_two_nodes(worker_gpus=1)
+    try:
+        out = tmp_path / "gpu"
+        s = evaluate(data, out=out, backend="ray", address=c.address, gpus_per_video=1, **KW)
+        gpu_node = next(iter(c.worker_nodes)).node_id
+    finally:
+        ray.shutdown()
+        c.shutdown()
+    assert _no_timing(s) == _no_timing(serial[0])
+    for v in [*VIDEOS, "broken"]:
+        r = json.loads((out / "videos" / f"{v}.json").read_text())
+        assert (r["ray_node"], r["ray_gpus"]) == (gpu_node, ["0"]), v
+    assert "ray_gpus" not in json.loads((serial[1] / "videos" / "a.json").read_text())
 
 
 @pytest.mark.slow

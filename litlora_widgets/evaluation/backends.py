@@ -78,13 +78,15 @@ def _no_node_fits(nodes: list[dict], cpus: float, gpus: float) -> str | None:
 def _ray_task(spec: dict) -> dict:
     """A Ray task: one video. Never raises for a bad video (``run_video`` reports it).
 
-    The result records where it ran (``ray_node``: the Ray node id, ``ray_node_ip``), which
-    the serial and process backends leave out; neither changes the summary."""
+    The result records where it ran (``ray_node``: the Ray node id, ``ray_node_ip``, and
+    ``ray_gpus``: the GPUs Ray gave the task), which the serial and process backends leave
+    out; none of them changes the summary."""
     import ray
 
     r = run_video(spec)
     r["ray_node"] = ray.get_runtime_context().get_node_id()
     r["ray_node_ip"] = ray.util.get_node_ip_address()
+    r["ray_gpus"] = [str(g) for g in ray.get_gpu_ids()]  # Ray sets CUDA_VISIBLE_DEVICES to them
     return r
 
 
