@@ -114,12 +114,15 @@ class Logistic:
     ``mean`` is each signal's mean on the frames it was fitted on, so a missing signal counts
     as typical (adds 0) and the reasons name what is *unusually* high. Signals without a
     coefficient are ignored; one with a negative coefficient moves the score but is never
-    given as a reason."""
+    given as a reason. The experts' disagreement cannot be fitted on kept trackings (they have
+    no experts), so unless ``coef`` has it, ``experts`` (hand-set) is its coefficient, with
+    mean 0: experts that agree with SAM2 add nothing."""
 
     bias: float
     coef: Mapping[str, float] = field(default_factory=dict)
     mean: Mapping[str, float] = field(default_factory=dict)
     distance_scale: float = 5.0
+    experts: float = 3.0  # logit per unit of 1 − IoU(SAM2, closest expert): 0.5 adds 1.5
 
     def __post_init__(self):
         unknown = (set(self.coef) | set(self.mean)) - set(SIGNALS)
@@ -132,12 +135,13 @@ class Logistic:
             "coef": dict(self.coef),
             "mean": dict(self.mean),
             "distance_scale": self.distance_scale,
+            "experts": self.experts,
         }
 
     def combine(self, sig: Mapping[str, tuple[float, str]]) -> tuple[float, tuple[str, ...]]:
         """σ of the linear score; reasons: terms that add at least 0.5 to the logit."""
         z, contrib = self.bias, []
-        for name, c in self.coef.items():
+        for name, c in {"experts": self.experts, **self.coef}.items():
             if name in sig:
                 s, why = sig[name]
                 term = c * (s - self.mean.get(name, 0.0))

@@ -321,11 +321,19 @@ def test_logistic_score_and_reasons_are_exact():
     assert item.reasons == ("SAM2 predicted IoU 0.50",)
     (typical,) = rank_frames(st, weights=Logistic(0.0, {"sam_iou": 1.0}, {"sam_iou": 0.5}))
     assert typical.score == 0.5 and typical.reasons == ("no signal stands out",)
+    # the experts' disagreement (0.5 here) adds experts × 0.5 to the logit, and is a reason
+    (dis,) = rank_frames(st, weights=w, disagreement={1: 0.5})
+    assert dis.score == pytest.approx(1 / (1 + math.exp(-(-1.0 + 1.2 - 2.0 + 3.0 * 0.5))))
+    assert dis.reasons == (
+        "experts disagree (IoU 0.50 with the closest)",
+        "SAM2 predicted IoU 0.50",
+    )
     assert Logistic(0.0, {"sam_iou": 1.0}).to_dict() == {
         "bias": 0.0,
         "coef": {"sam_iou": 1.0},
         "mean": {},
         "distance_scale": 5.0,
+        "experts": 3.0,
     }
     with pytest.raises(InputError, match="unknown review signals \\['sam_io'\\]"):
         Logistic(0.0, {"sam_io": 1.0})
