@@ -1,8 +1,8 @@
 """The objects of one session: ids, names and colours, and the id the next one gets.
 
-Kept apart from ``Session`` so that the rules on ids (1..255, never reused while the object
-exists; the next id follows the highest ever given, also after undo) live in one place, and
-undo / resume restore them as one value.
+Kept apart from ``Session`` so that the rules on ids (1..255, never two objects with one id;
+the next id follows the highest given, so a removed object's id is not handed out again) live
+in one place, and undo / resume restore the objects and the next id as one value.
 """
 
 from __future__ import annotations
