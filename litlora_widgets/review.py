@@ -248,6 +248,8 @@ def frame_signals(
     frames = sorted(states)
     confirmed = [t for t in frames if states[t].kind in CONFIRMED]
     iou = {t: states[t].sam_iou for t in frames if _finite(states[t].sam_iou)}
+    low_fwd = _lowest_since_confirmed(frames, states, iou)
+    low_bwd = _lowest_since_confirmed(frames[::-1], states, iou)
     out: dict[int, dict[str, tuple[float, str]]] = {}
     for i, t in enumerate(frames):
         st = states[t]
@@ -292,9 +294,8 @@ def frame_signals(
             d = abs(t - anchor)
             why = f"{d} frames from confirmed frame {anchor}"
             sig["distance"] = (d / (d + distance_scale), why)
-            path = [u for u in iou if min(anchor, t) <= u <= max(anchor, t) and u != anchor]
-            if path:
-                u = min(path, key=lambda u: (iou[u], u))
+            u = (low_fwd if away == 1 else low_bwd).get(t)
+            if u is not None:
                 sig["unsure_before"] = (
                     min(1.0, max(0.0, 1.0 - iou[u])),
                     f"SAM2 unsure on frame {u} (IoU {iou[u]:.2f}) since confirmed frame {anchor}",
@@ -314,6 +315,23 @@ def frame_signals(
                 f"experts disagree (IoU {1 - x:.2f} with the closest)",
             )
         out[t] = sig
+    return out
+
+
+def _lowest_since_confirmed(
+    frames: list[int], states: Mapping[int, Any], iou: Mapping[int, float]
+) -> dict[int, int | None]:
+    """Walking ``frames`` in the given order: for each frame, the frame of SAM2's lowest
+    predicted IoU since the last confirmed frame passed (that one excluded; ties: the lower
+    frame number). One pass, so the queue stays linear in the video's length."""
+    out: dict[int, int | None] = {}
+    low = None
+    for t in frames:
+        if states[t].kind in CONFIRMED:
+            low = None
+        elif t in iou and (low is None or (iou[t], t) < (iou[low], low)):
+            low = t
+        out[t] = low
     return out
 
 
