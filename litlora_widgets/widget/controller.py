@@ -53,7 +53,7 @@ class Controller:
         self.cancel = threading.Event()
         self.worker = Worker(self._on_error)
         self.frames = FrameServer(session.frame, lambda msg, bufs: app.send(msg, bufs))
-        self._following = False
+        self.following = False  # the playhead follows a running propagation (until moved)
         self._internal = threading.local()
         self._long = 0  # long tasks queued or running (main thread increments)
         self._long_lock = threading.Lock()
@@ -157,7 +157,7 @@ class Controller:
         candidates of another frame close (keys 1–N act only on what is shown)."""
         if getattr(self._internal, "setting", False):
             return
-        self._following = False
+        self.following = False
         try:
             extra: dict[str, Any] = {}
             if self.app.candidates and self.app.candidates_frame != frame:

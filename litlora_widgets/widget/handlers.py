@@ -135,7 +135,7 @@ def propagate(c: Controller, ev: E.Propagate | E.Step, max_frames: int | None = 
     total = planned_frames(eff, direction, max_frames, s.num_frames)
     label = "tracking" if max_frames is not None else f"propagating {direction}"
     c.busy(label, progress={"done": 0, "total": total, "label": "frames"}, candidates=[])
-    c._following = True
+    c.following = True
     show, curves = Throttle(0.1), Throttle(0.75)
     done, last = 0, None
     gen = s.propagate(start_frame=start, direction=direction, max_frames=max_frames, progress=False)
@@ -151,10 +151,10 @@ def propagate(c: Controller, ev: E.Propagate | E.Step, max_frames: int | None = 
                 if curves.ready():
                     extra["curves"] = c.curves()
                     extra["timeline"] = c.timeline(review=False)
-                c.show_frame(frame, move=c._following, **extra)
+                c.show_frame(frame, move=c.following, **extra)
     finally:
         gen.close()
-        c._following = False
+        c.following = False
     stopped = c.cancel.is_set()
     if last is not None and c.app.frame != last and (max_frames is not None or not stopped):
         c.show_frame(last, move=True)
