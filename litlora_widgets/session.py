@@ -17,7 +17,6 @@ import contextlib
 import dataclasses
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from .lit import LitLoRA
 from .masks import read_masks, validate_mask
 from .objects import ObjectRegistry
 from .propagation import Propagations
+from .record import Record
 from .state import (
     Candidate,
     CorrectionResult,
@@ -47,13 +47,6 @@ __all__ = ["Candidate", "CorrectionResult", "FrameState", "ObjectInfo", "Session
 
 DIRECTIONS = ("forward", "backward", "both")
 CORRECTION_FIELDS = {f.name for f in dataclasses.fields(CorrectionResult)}
-
-
-@dataclass
-class _Snapshot:
-    state: SessionState
-    tracker: Any
-    bank_snaps: dict
 
 
 class Session:
@@ -93,12 +86,14 @@ class Session:
         self._cancel = threading.Event()
         images = self.video.sam2_frames(self.info.image_size)
         self.tracker = Tracker(predictor, self.info, images, self.height, self.width, capture_cache)
-        self.history = History(self._snapshot, self._restore, undo_depth)
         self._objects = ObjectRegistry()
         self.annotations = Annotations(self.num_frames, self.height, self.width)
         self._log = ActionLog()
+        parts = (self._objects, self.lit, self.annotations, self._log, self.tracker)
+        self._record = Record(self._lock, *parts)
+        self.history = History(self._record.snapshot, self._record.restore, undo_depth)
         self._runs = Propagations(
-            self._lock, self._cancel, self._snapshot, self.history.push, self._log.record
+            self._lock, self._cancel, self._record.snapshot, self.history.push, self._log.record
         )
         self._closed = False
         self.journal = None  # litlora_widgets.journal.Journal while autosaving
@@ -547,37 +542,12 @@ class Session:
 
     def state(self) -> SessionState:
         """A consistent view of the recordable state (mask views are copy-on-write)."""
-        with self._lock:
-            return SessionState(
-                self._objects.infos(),
-                self._objects.next_id,
-                self.lit.enabled,
-                self.annotations.masks.snapshot(),
-                self.annotations.user.snapshot(),
-                list(self.events),
-                list(self.lit.training_log),
-                dict(self.lit.banks),
-            )
+        return self._record.state()
 
     def load_state(self, st: SessionState) -> None:
         """Install a recorded state (resume). SAM2's memory is the caller's to rebuild; every
         captured feature and cached candidate becomes stale."""
-        with self._lock:
-            self._objects.restore(st.objects, st.next_obj_id)
-            self.lit.enabled = st.lit
-            self.annotations.masks.restore(st.masks)
-            self.annotations.user.restore(st.user_masks)
-            self._log.entries = list(st.events)
-            self.lit.install(st.banks, st.training_log)
-
-    def _snapshot(self) -> _Snapshot:
-        st = self.state()
-        return _Snapshot(st, self.tracker.snapshot(), self.lit.snapshot_banks())
-
-    def _restore(self, snap: _Snapshot) -> None:
-        self.lit.restore_banks(snap.state.banks, snap.bank_snaps)
-        self.load_state(dataclasses.replace(snap.state, lit=self.lit.enabled))  # a mode
-        self.tracker.restore(snap.tracker)
+        self._record.load(st)
 
     # ---- listeners (journal, widget) -----------------------------------------------------
     @property
