@@ -362,7 +362,7 @@ def review_queue(
     k: int | None = None,
     *,
     experts: bool = False,
-    weights: Weights | None = None,
+    weights: Weights | Logistic | None = None,
     progress: bool = False,
     cancel: threading.Event | None = None,
 ) -> list[ReviewItem]:
