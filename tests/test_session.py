@@ -453,12 +453,11 @@ def test_a_training_that_learnt_nothing_keeps_no_new_expert(demo):
 
 @pytest.mark.slow
 def test_corrections_where_sam2_lost_the_object_are_learnt(demo):
-    # plain SAM2 scores IoU 0.02 on frame 14 of this clip (the embedded v2 at step 27,247, like
-    # step 21,046, holds the object to frame 13, IoU 0.41, and loses it on 14 as it shrinks to
-    # 283 px near the border; step 14,244 lost it from frame 10 on, v1 on frames 9 and 13); the
-    # IoU stays near 0
-    # until the object score turns, which the authors' "hopeless at epoch 10 / 50" rules took
-    # for no progress (0.000 at epoch 30)
+    # plain SAM2 scores IoU near 0 on frame 14 of this clip (the embedded v2 at step 27,247,
+    # like step 21,046, holds the object to frame 13, IoU 0.41, and loses it on 14 as it shrinks
+    # to 283 px near the border; step 14,244 lost it from frame 10 on, v1 on frames 9 and 13);
+    # the IoU stays near 0 until the object score turns, which the authors' "hopeless at epoch
+    # 10 / 50" rules took for no progress (0.000 at epoch 30)
     from litlora_widgets.datasets import demo_clip
     from litlora_widgets.masks import mask_iou
 
