@@ -56,8 +56,12 @@ AHEAD = 3  # frames ``unsure_after`` looks ahead
 NOTHING = "no signal stands out"  # the reason of a frame where every signal is typical
 
 #: the share of tracked frames to review (at least one): the k at which the evaluation
-#: measures the queue and the frames the widget's timeline marks
+#: measures the queue and the most frames the widget's timeline marks
 REVIEW_FRACTION = 0.1
+#: the widget marks a queued frame only from this score on: for a fitted queue (``Logistic``),
+#: more likely wrong than right. On a clip tracked well throughout, nothing is marked rather
+#: than the least doubtful of good frames (the evaluation ranks every frame regardless).
+LIKELY_WRONG = 0.5
 
 
 def review_k(num_tracked: int, fraction: float = REVIEW_FRACTION) -> int:

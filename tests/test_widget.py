@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 from conftest import moving_square_clip
 
+from litlora_widgets.build_sam import TINY_WEIGHTS
 from litlora_widgets.errors import InputError
+from litlora_widgets.review import LIKELY_WRONG
 from litlora_widgets.session import Session
 from litlora_widgets.widget import LitLoraApp, annotate, handlers, state, wire, worker
 from litlora_widgets.widget import events as E
@@ -729,9 +731,10 @@ def test_timeline_sends_each_objects_review_queue(predictor):
         assert app.wait(180) and app.error == ""
         (row,) = app.timeline["rows"]
         assert row["codes"][0] == "p" and len(s.tracked_frames(1)) == 24
-        # 23 tracked frames: the 2 most likely wrong, as Session.review_queue ranks them
+        # 23 tracked frames: the 2 most likely wrong, as Session.review_queue ranks them (random
+        # weights: SAM2 is unsure everywhere, so both score above LIKELY_WRONG)
         items = s.review_queue(1, 2)
-        assert len(items) == 2
+        assert len(items) == 2 and min(it.score for it in items) >= LIKELY_WRONG
         assert row["review"] == [
             {"frame": it.frame, "score": it.score, "why": "; ".join(it.reasons)} for it in items
         ]
@@ -763,6 +766,30 @@ def test_timeline_sends_each_objects_review_queue(predictor):
         assert [q["frame"] for q in rows[1]["review"]] == [it.frame for it in again]
     finally:
         app.close()
+
+
+@pytest.mark.skipif(not TINY_WEIGHTS.is_file(), reason=f"no embedded weights at {TINY_WEIGHTS}")
+def test_the_timeline_marks_only_frames_likely_wrong():
+    """On a clip the embedded model tracks well throughout (the demo clip, IoU 0.77-0.85 after
+    frame 0) nothing is marked, though the queue still ranks every frame; on the hard demo clip,
+    which it loses from frame 12, the marks are the queue's first frames, all lost ones."""
+    from litlora_widgets.build_sam import load_predictor
+    from litlora_widgets.datasets import demo_clip
+
+    predictor = load_predictor(device="cpu")
+    hard = demo_clip(seed=3, size=(240, 320), difficulty="hard")
+    for (frames, labels), marked in [(demo_clip(), []), (hard, [15, 13])]:
+        with Session(predictor, frames, lit=False, autosave=False) as s:
+            s.add_mask(0, s.add_object(), labels[0] == 1)
+            list(s.propagate(progress=False))
+            (row,) = state.timeline_of(s, state.ReviewQueues())["rows"]
+            assert row["codes"][0] == "p" and len(s.tracked_frames(1)) == 24
+            ranked = s.review_queue(1, 2)  # the queue itself ranks every tracked frame
+            assert [q["frame"] for q in row["review"]] == marked
+            if marked:
+                assert [it.frame for it in ranked] == marked
+            else:
+                assert len(ranked) == 2 and max(it.score for it in ranked) < LIKELY_WRONG
 
 
 def test_opening_status_fits_a_session_that_already_has_objects(predictor):

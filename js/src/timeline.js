@@ -69,6 +69,15 @@ export function reviewFrames(timeline, objId) {
   return [...new Set(frames)].sort((a, b) => a - b);
 }
 
+/** Why nothing is queued, in the user's words: no frame is tracked yet, or the kernel found
+ * none of the tracked frames likely wrong (state.py ReviewQueues: LIKELY_WRONG). */
+export function emptyReviewText(timeline) {
+  const tracked = (timeline?.rows ?? []).some((r) => /[tu0]/.test(r.codes ?? ""));
+  return tracked
+    ? "nothing to review: no tracked frame looks likely wrong"
+    : "nothing to review yet: propagate an object first";
+}
+
 /** The queued frame after `current` (dir 1) or before it (dir -1), wrapping around:
  * {frame, wrapped}, or null when nothing is queued. */
 export function nextReview(frames, current, dir = 1) {

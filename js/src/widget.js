@@ -34,6 +34,7 @@ import {
   drawTimeline,
   nextReview,
   reviewFrames,
+  emptyReviewText,
   frameAtX as timelineFrameAt,
 } from "./timeline.js";
 import { button, h } from "./dom.js";
@@ -798,14 +799,14 @@ export class AppView {
     this.setDisabled(this.reviewBtn, n === 0);
     this.reviewBtn.title = n
       ? `next frame to review (R; Shift+R: previous): ${n} queued`
-      : "no frame to review yet: propagate an object first";
+      : emptyReviewText(this.t.get("timeline"));
   }
 
   /** Jump to the next queued frame after the current one (dir 1) or before it (dir -1). */
   jumpToReview(dir = 1) {
     const next = nextReview(this.reviewQueue(), this.shown, dir);
     if (!next) {
-      this.showNotice("nothing to review yet: propagate an object first");
+      this.showNotice(emptyReviewText(this.t.get("timeline")));
       return;
     }
     this.show(next.frame);

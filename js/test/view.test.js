@@ -297,3 +297,17 @@ test("review queue: marks listed, R and the button jump to the next queued frame
   assert.deepEqual(actions(m), []);
   v.destroy();
 });
+
+test("review queue: tracked frames but none likely wrong says so, not 'propagate first'", () => {
+  const m = model({ num_frames: 12 });
+  const { v, root } = view(m);
+  const btn = root.querySelector("[data-testid=review-next]");
+  m.set("timeline", { rows: [{ obj_id: 1, codes: "pttttttttttt", review: [] }] });
+  assert.equal(root.dataset.review, "1:");
+  assert.equal(btn.disabled, true);
+  assert.equal(btn.title, "nothing to review: no tracked frame looks likely wrong");
+  key(root, "r");
+  assert.equal(m.get("frame"), 0);
+  assert.equal(root.dataset.notice, "nothing to review: no tracked frame looks likely wrong");
+  v.destroy();
+});

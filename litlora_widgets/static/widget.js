@@ -867,6 +867,10 @@ function reviewFrames(timeline, objId) {
   const frames = (own.length ? own : rows).flatMap((r) => (r.review ?? []).map((q) => q.frame));
   return [...new Set(frames)].sort((a, b) => a - b);
 }
+function emptyReviewText(timeline) {
+  const tracked = (timeline?.rows ?? []).some((r) => /[tu0]/.test(r.codes ?? ""));
+  return tracked ? "nothing to review: no tracked frame looks likely wrong" : "nothing to review yet: propagate an object first";
+}
 function nextReview(frames, current, dir = 1) {
   if (!frames.length) return null;
   const f = dir > 0 ? frames.find((x) => x > current) : [...frames].reverse().find((x) => x < current);
@@ -1672,13 +1676,13 @@ var AppView = class {
   updateReviewButton() {
     const n = this.reviewQueue().length;
     this.setDisabled(this.reviewBtn, n === 0);
-    this.reviewBtn.title = n ? `next frame to review (R; Shift+R: previous): ${n} queued` : "no frame to review yet: propagate an object first";
+    this.reviewBtn.title = n ? `next frame to review (R; Shift+R: previous): ${n} queued` : emptyReviewText(this.t.get("timeline"));
   }
   /** Jump to the next queued frame after the current one (dir 1) or before it (dir -1). */
   jumpToReview(dir = 1) {
     const next = nextReview(this.reviewQueue(), this.shown, dir);
     if (!next) {
-      this.showNotice("nothing to review yet: propagate an object first");
+      this.showNotice(emptyReviewText(this.t.get("timeline")));
       return;
     }
     this.show(next.frame);

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from ..review import REVIEW_FRACTION, review_k
+from ..review import LIKELY_WRONG, REVIEW_FRACTION, review_k
 from ..state import FrameState
 from .wire import finite
 
@@ -60,10 +60,11 @@ def timeline_row(states: dict[int, FrameState], num_frames: int) -> str:
 
 
 class ReviewQueues:
-    """Each object's frames to review: the first :func:`review_k` of
-    ``Session.review_queue(obj_id, k)``, as ``[{frame, score, why}]`` (most likely wrong
-    first). The queue reads every mask of the object (its centroids), so it is kept per object
-    until the object's frame states (kind, area, SAM2's scores per frame) change."""
+    """Each object's frames to review: of the first :func:`review_k` of
+    ``Session.review_queue(obj_id, k)``, those scored at least ``LIKELY_WRONG``, as
+    ``[{frame, score, why}]`` (most likely wrong first). The queue reads every mask of the
+    object (its centroids), so it is kept per object until the object's frame states (kind,
+    area, SAM2's scores per frame) change."""
 
     def __init__(self) -> None:
         self._memo: dict[int, tuple[tuple, list[dict]]] = {}
@@ -84,6 +85,7 @@ class ReviewQueues:
         queue = [
             {"frame": it.frame, "score": finite(it.score), "why": "; ".join(it.reasons)}
             for it in items
+            if it.score >= LIKELY_WRONG
         ]
         self._memo[obj_id] = (key, queue)
         return queue
