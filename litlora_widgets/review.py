@@ -59,8 +59,10 @@ NOTHING = "no signal stands out"  # the reason of a frame where every signal is 
 #: measures the queue and the most frames the widget's timeline marks
 REVIEW_FRACTION = 0.1
 #: the widget marks a queued frame only from this score on: for a fitted queue (``Logistic``),
-#: more likely wrong than right. On a clip tracked well throughout, nothing is marked rather
-#: than the least doubtful of good frames (the evaluation ranks every frame regardless).
+#: more likely wrong than right; for the hand-set noisy-OR (``Weights``, other models), one
+#: strong signal reaches it alone (e.g. SAM2's predicted IoU ≤ 0.44). On a clip tracked well
+#: throughout, nothing is marked rather than the least doubtful of good frames (the evaluation
+#: ranks every frame regardless).
 LIKELY_WRONG = 0.5
 
 
