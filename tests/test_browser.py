@@ -1189,8 +1189,9 @@ def curves_nb(lab, browser):
 
 @pytest.fixture(scope="module")
 def review_nb(lab, browser):
-    """The curves notebook on the demo's hard clip, which the embedded model loses from frame
-    12 on: frames likely wrong for the review queue to mark (the easy clip has none)."""
+    """The curves notebook on the demo's hard clip, which the embedded model tracks below IoU
+    0.5 from frame 7 and loses from frame 13: frames likely wrong for the review queue to mark
+    (the easy clip has none)."""
     if not TINY_WEIGHTS.is_file():
         pytest.skip(f"no embedded weights at {TINY_WEIGHTS}")
     hard = 'demo_clip(seed=3, size=(240, 320), difficulty="hard")'

@@ -772,7 +772,7 @@ def test_timeline_sends_each_objects_review_queue(predictor):
 def test_the_timeline_marks_only_frames_likely_wrong():
     """On a clip the embedded model tracks well throughout (the demo clip, IoU 0.77-0.85 after
     frame 0) nothing is marked, though the queue still ranks every frame; on the hard demo clip,
-    which it loses from frame 12, the marks are the queue's first frames, all lost ones."""
+    which it loses from frame 13, the marks are the queue's first frames (15 and 13, both lost)."""
     from litlora_widgets.build_sam import load_predictor
     from litlora_widgets.datasets import demo_clip
 
