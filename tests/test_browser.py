@@ -1251,7 +1251,8 @@ def test_curve_hover_shows_frame_and_iou_then_epoch_loss_and_iou(curves_nb):
     )
     nb.wait_data("hover", lambda v: v == f"training:epoch:{i}", 10)
     assert readout.inner_text() == (
-        f"epoch {i + 1} of {epochs} · loss {js_precision3(losses[i])} · IoU {js_fixed(ious[i])}"
+        f"epoch {i + 1} of {epochs} · loss {js_precision3(losses[i])} · IoU vs your mask "
+        f"{js_fixed(ious[i])}"
     )
     nb.shot("curve_hover_training")
     # over the correction's dot: its frame, expert and the IoU the status line reported
@@ -1264,7 +1265,8 @@ def test_curve_hover_shows_frame_and_iou_then_epoch_loss_and_iou(curves_nb):
         else f"expert {run['expert']}" + (" (new)" if run["new_expert"] else "")
     )
     assert readout.inner_text() == (
-        f"correction 1 of 1 · frame {CORRECTED} · {expert} · IoU {js_fixed(run['train_iou'])}"
+        f"correction 1 of 1 · frame {CORRECTED} · {expert} · IoU vs your mask "
+        f"{js_fixed(run['train_iou'])}"
     )
     # the pointer leaves: no readout
     nb.root.locator(".ll-title").hover()

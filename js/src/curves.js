@@ -82,19 +82,20 @@ export function trainingHoverAt(px, width, curves) {
   return g.runs.length ? { chart: "training", run: clamp(g.sxRuns.invert(px), g.runs.length) } : null;
 }
 
-/** The training chart's readout: "epoch 3 of 12 · loss 0.412 · IoU 0.63" over the curves,
- * "correction 2 of 3 · frame 5 · expert 1 (new) · IoU 0.85" over a correction's dot. */
+/** The training chart's readout: "epoch 3 of 12 · loss 0.412 · IoU vs your mask 0.63" over
+ * the curves, "correction 2 of 3 · frame 5 · expert 1 (new) · IoU vs your mask 0.85" over a
+ * correction's dot. */
 export function trainingReadout(curves, hover) {
   const g = trainingLayout(curves, 100);
   if (hover?.epoch !== undefined && g.cur && hover.epoch < g.n) {
     const i = hover.epoch;
     const of = g.live ? `${g.n} so far` : `${g.n}`;
-    return `epoch ${i + 1} of ${of} · loss ${precision3(g.cur.losses?.[i])} · IoU ${fixed2(g.cur.ious?.[i])}`;
+    return `epoch ${i + 1} of ${of} · loss ${precision3(g.cur.losses?.[i])} · IoU vs your mask ${fixed2(g.cur.ious?.[i])}`;
   }
   if (hover?.run !== undefined && hover.run < g.runs.length) {
     const r = g.runs[hover.run];
     const expert = r.expert === null || r.expert === undefined ? "no expert kept" : `expert ${r.expert}${r.new_expert ? " (new)" : ""}`;
-    return `correction ${hover.run + 1} of ${g.runs.length} · frame ${r.frame} · ${expert} · IoU ${fixed2(r.train_iou)}`;
+    return `correction ${hover.run + 1} of ${g.runs.length} · frame ${r.frame} · ${expert} · IoU vs your mask ${fixed2(r.train_iou)}`;
   }
   return "";
 }
@@ -207,9 +208,11 @@ export function drawTrainingChart(canvas, curves, { hover = null } = {}) {
     // legend on the bottom line, under the curves
     ctx.clearRect(0, h - 11, split, 11);
     ctx.fillStyle = "rgb(40,170,60)";
-    ctx.fillText(`— IoU ${lastIou === null ? "–" : lastIou.toFixed(2)}`, pad, h - 2);
+    // the expert's IoU with the mask the user gave (not the ground truth): what it learnt
+    const iouText = `— IoU vs your mask ${lastIou === null ? "–" : lastIou.toFixed(2)}`;
+    ctx.fillText(iouText, pad, h - 2);
     ctx.fillStyle = "rgb(230,120,30)";
-    ctx.fillText(`- - loss (÷ ${maxLoss.toPrecision(2)})`, pad + 62, h - 2);
+    ctx.fillText(`- - loss (÷ ${maxLoss.toPrecision(2)})`, pad + ctx.measureText(iouText).width + 8, h - 2);
     ctx.fillStyle = "rgba(128,128,128,0.9)";
     ctx.fillText(`· ${n} epoch${n === 1 ? "" : "s"}`, pad + 78, 10);
     if (hover?.epoch !== undefined && hover.epoch < n) {

@@ -536,7 +536,7 @@ export class AppView {
     let prog = "";
     if (tr.active) {
       const left = tr.seconds_left === null || tr.seconds_left === undefined ? "" : ` · ≤ ${Math.ceil(tr.seconds_left)} s left`;
-      const iou = Number.isFinite(tr.iou) ? ` · IoU ${tr.iou.toFixed(2)}` : "";
+      const iou = Number.isFinite(tr.iou) ? ` · IoU vs your mask ${tr.iou.toFixed(2)}` : "";
       prog = `training: epoch ${tr.epoch ?? 0} of ≤ ${tr.max_epochs ?? "?"}${left}${iou}`;
     } else if (p.total) {
       prog = `${busy || ""} ${p.done ?? 0}/${p.total} ${p.label ?? ""}`.trim();

@@ -179,7 +179,7 @@ test("timeline rows, training progress and 0-based frames in the DOM", () => {
   m.set("timeline", { rows: [{ obj_id: 1, codes: "ptt.c....." }] });
   assert.equal(root.dataset.timeline, "1:ptt.c.....");
   m.set("training", { active: true, epoch: 12, max_epochs: 100, seconds_left: 3.2, iou: 0.5 });
-  assert.equal(root.querySelector("[data-testid=progress]").textContent, "training: epoch 12 of ≤ 100 · ≤ 4 s left · IoU 0.50");
+  assert.equal(root.querySelector("[data-testid=progress]").textContent, "training: epoch 12 of ≤ 100 · ≤ 4 s left · IoU vs your mask 0.50");
   assert.equal(root.querySelector("[data-testid=frame-label]").textContent, "frame 0 / 9");
   v.destroy();
 });
@@ -247,10 +247,10 @@ test("hover over the training chart: epoch with loss and IoU, then a correction'
   const readout = root.querySelector("[data-testid=training-readout]");
   rect(canvas, 200); // 3 epochs at x 6, 70, 134; the dots on the right from x 140
   pointer(canvas, "pointermove", 72);
-  assert.equal(readout.textContent, "epoch 2 of 3 · loss 0.412 · IoU 0.63");
+  assert.equal(readout.textContent, "epoch 2 of 3 · loss 0.412 · IoU vs your mask 0.63");
   assert.equal(root.dataset.hover, "training:epoch:1");
   pointer(canvas, "pointermove", 170);
-  assert.equal(readout.textContent, "correction 1 of 1 · frame 6 · expert 0 (new) · IoU 0.70");
+  assert.equal(readout.textContent, "correction 1 of 1 · frame 6 · expert 0 (new) · IoU vs your mask 0.70");
   pointer(canvas, "pointerleave", 0);
   assert.equal(readout.hidden, true);
   v.destroy();
@@ -309,5 +309,14 @@ test("review queue: tracked frames but none likely wrong says so, not 'propagate
   key(root, "r");
   assert.equal(m.get("frame"), 0);
   assert.equal(root.dataset.notice, "nothing to review: no tracked frame looks likely wrong");
+  v.destroy();
+});
+
+test("Ctrl+Z while the kernel is busy says it is ignored, like a click", () => {
+  const m = model({ busy: "propagating forward", can_undo: true });
+  const { v, root } = view(m);
+  root.dispatchEvent(new KeyboardEvent("keydown", { key: "z", ctrlKey: true, bubbles: true, cancelable: true }));
+  assert.deepEqual(actions(m), []);
+  assert.equal(root.dataset.notice, "busy: propagating forward, undo ignored (■ Stop cancels)");
   v.destroy();
 });

@@ -142,13 +142,13 @@ test("training readout: epochs of the last run on the left, one correction per d
   assert.deepEqual(trainingHoverAt(139, 200, CURVES), { chart: "training", epoch: 2 });
   assert.deepEqual(trainingHoverAt(152, 200, CURVES), { chart: "training", run: 0 });
   assert.deepEqual(trainingHoverAt(199, 200, CURVES), { chart: "training", run: 1 });
-  assert.equal(trainingReadout(CURVES, { epoch: 0 }), "epoch 1 of 3 · loss 1.23 · IoU 0.50");
-  assert.equal(trainingReadout(CURVES, { epoch: 1 }), "epoch 2 of 3 · loss 0.0412 · IoU –");
-  assert.equal(trainingReadout(CURVES, { run: 0 }), "correction 1 of 2 · frame 3 · expert 0 (new) · IoU 0.61");
-  assert.equal(trainingReadout(CURVES, { run: 1 }), "correction 2 of 2 · frame 5 · no expert kept · IoU 0.70");
+  assert.equal(trainingReadout(CURVES, { epoch: 0 }), "epoch 1 of 3 · loss 1.23 · IoU vs your mask 0.50");
+  assert.equal(trainingReadout(CURVES, { epoch: 1 }), "epoch 2 of 3 · loss 0.0412 · IoU vs your mask –");
+  assert.equal(trainingReadout(CURVES, { run: 0 }), "correction 1 of 2 · frame 3 · expert 0 (new) · IoU vs your mask 0.61");
+  assert.equal(trainingReadout(CURVES, { run: 1 }), "correction 2 of 2 · frame 5 · no expert kept · IoU vs your mask 0.70");
   assert.equal(trainingReadout(CURVES, { epoch: 3 }), "");
   const live = { ...CURVES, live: { losses: [0.7, 0.6], ious: [0.2, 0.25] } };
-  assert.equal(trainingReadout(live, { epoch: 1 }), "epoch 2 of 2 so far · loss 0.600 · IoU 0.25");
+  assert.equal(trainingReadout(live, { epoch: 1 }), "epoch 2 of 2 so far · loss 0.600 · IoU vs your mask 0.25");
   assert.equal(trainingHoverAt(50, 200, { training: [] }), null);
 });
 

@@ -289,12 +289,12 @@ function trainingReadout(curves, hover) {
   if (hover?.epoch !== void 0 && g.cur && hover.epoch < g.n) {
     const i = hover.epoch;
     const of = g.live ? `${g.n} so far` : `${g.n}`;
-    return `epoch ${i + 1} of ${of} \xB7 loss ${precision3(g.cur.losses?.[i])} \xB7 IoU ${fixed2(g.cur.ious?.[i])}`;
+    return `epoch ${i + 1} of ${of} \xB7 loss ${precision3(g.cur.losses?.[i])} \xB7 IoU vs your mask ${fixed2(g.cur.ious?.[i])}`;
   }
   if (hover?.run !== void 0 && hover.run < g.runs.length) {
     const r = g.runs[hover.run];
     const expert = r.expert === null || r.expert === void 0 ? "no expert kept" : `expert ${r.expert}${r.new_expert ? " (new)" : ""}`;
-    return `correction ${hover.run + 1} of ${g.runs.length} \xB7 frame ${r.frame} \xB7 ${expert} \xB7 IoU ${fixed2(r.train_iou)}`;
+    return `correction ${hover.run + 1} of ${g.runs.length} \xB7 frame ${r.frame} \xB7 ${expert} \xB7 IoU vs your mask ${fixed2(r.train_iou)}`;
   }
   return "";
 }
@@ -393,9 +393,10 @@ function drawTrainingChart(canvas, curves, { hover = null } = {}) {
     const lastIou = live ? cur.ious[cur.ious.length - 1] : cur.train_iou ?? cur.ious[cur.ious.length - 1];
     ctx.clearRect(0, h2 - 11, split, 11);
     ctx.fillStyle = "rgb(40,170,60)";
-    ctx.fillText(`\u2014 IoU ${lastIou === null ? "\u2013" : lastIou.toFixed(2)}`, pad, h2 - 2);
+    const iouText = `\u2014 IoU vs your mask ${lastIou === null ? "\u2013" : lastIou.toFixed(2)}`;
+    ctx.fillText(iouText, pad, h2 - 2);
     ctx.fillStyle = "rgb(230,120,30)";
-    ctx.fillText(`- - loss (\xF7 ${maxLoss.toPrecision(2)})`, pad + 62, h2 - 2);
+    ctx.fillText(`- - loss (\xF7 ${maxLoss.toPrecision(2)})`, pad + ctx.measureText(iouText).width + 8, h2 - 2);
     ctx.fillStyle = "rgba(128,128,128,0.9)";
     ctx.fillText(`\xB7 ${n} epoch${n === 1 ? "" : "s"}`, pad + 78, 10);
     if (hover?.epoch !== void 0 && hover.epoch < n) {
@@ -1439,7 +1440,7 @@ var AppView = class {
     let prog = "";
     if (tr.active) {
       const left = tr.seconds_left === null || tr.seconds_left === void 0 ? "" : ` \xB7 \u2264 ${Math.ceil(tr.seconds_left)} s left`;
-      const iou = Number.isFinite(tr.iou) ? ` \xB7 IoU ${tr.iou.toFixed(2)}` : "";
+      const iou = Number.isFinite(tr.iou) ? ` \xB7 IoU vs your mask ${tr.iou.toFixed(2)}` : "";
       prog = `training: epoch ${tr.epoch ?? 0} of \u2264 ${tr.max_epochs ?? "?"}${left}${iou}`;
     } else if (p.total) {
       prog = `${busy || ""} ${p.done ?? 0}/${p.total} ${p.label ?? ""}`.trim();

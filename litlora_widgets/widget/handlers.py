@@ -82,7 +82,7 @@ def _correct(c: Controller, frame: int, obj: int, what: str, **correction) -> fl
     elif r.trained and getattr(r, "improved", True):
         status = (
             f"{what} on frame {frame}: expert {r.expert} trained in "
-            f"{r.train_seconds:.1f} s (IoU {r.train_iou:.2f})"
+            f"{r.train_seconds:.1f} s (IoU vs your mask {r.train_iou:.2f})"
         )
     elif r.trained:
         status = f"{what} on frame {frame}: training did not improve the expert (not kept)"
