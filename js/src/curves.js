@@ -211,8 +211,13 @@ export function drawTrainingChart(canvas, curves, { hover = null } = {}) {
     // the expert's IoU with the mask the user gave (not the ground truth): what it learnt
     const iouText = `— IoU vs your mask ${lastIou === null ? "–" : lastIou.toFixed(2)}`;
     ctx.fillText(iouText, pad, h - 2);
-    ctx.fillStyle = "rgb(230,120,30)";
-    ctx.fillText(`- - loss (÷ ${maxLoss.toPrecision(2)})`, pad + ctx.measureText(iouText).width + 8, h - 2);
+    const lossText = `- - loss (÷ ${maxLoss.toPrecision(2)})`;
+    const lossX = pad + ctx.measureText(iouText).width + 8;
+    if (lossX + ctx.measureText(lossText).width <= split - 4) {
+      // a narrow panel keeps the IoU's legend only (the hover readout still gives the loss)
+      ctx.fillStyle = "rgb(230,120,30)";
+      ctx.fillText(lossText, lossX, h - 2);
+    }
     ctx.fillStyle = "rgba(128,128,128,0.9)";
     ctx.fillText(`· ${n} epoch${n === 1 ? "" : "s"}`, pad + 78, 10);
     if (hover?.epoch !== undefined && hover.epoch < n) {

@@ -395,8 +395,12 @@ function drawTrainingChart(canvas, curves, { hover = null } = {}) {
     ctx.fillStyle = "rgb(40,170,60)";
     const iouText = `\u2014 IoU vs your mask ${lastIou === null ? "\u2013" : lastIou.toFixed(2)}`;
     ctx.fillText(iouText, pad, h2 - 2);
-    ctx.fillStyle = "rgb(230,120,30)";
-    ctx.fillText(`- - loss (\xF7 ${maxLoss.toPrecision(2)})`, pad + ctx.measureText(iouText).width + 8, h2 - 2);
+    const lossText = `- - loss (\xF7 ${maxLoss.toPrecision(2)})`;
+    const lossX = pad + ctx.measureText(iouText).width + 8;
+    if (lossX + ctx.measureText(lossText).width <= split - 4) {
+      ctx.fillStyle = "rgb(230,120,30)";
+      ctx.fillText(lossText, lossX, h2 - 2);
+    }
     ctx.fillStyle = "rgba(128,128,128,0.9)";
     ctx.fillText(`\xB7 ${n} epoch${n === 1 ? "" : "s"}`, pad + 78, 10);
     if (hover?.epoch !== void 0 && hover.epoch < n) {
