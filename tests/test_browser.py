@@ -1175,30 +1175,33 @@ def test_js_number_formats():
     ]
 
 
-@pytest.fixture(scope="module")
-def curves_nb(lab, browser):
+def curves_notebook(lab, browser, name: str, clip: str, size: tuple[int, int]) -> Notebook:
+    """The curves notebook (the embedded model, a correction on frame ``CORRECTED``) on the
+    demo clip that ``clip`` builds, scrolled whole into the window: an element screenshot
+    then scrolls nothing away from under the mouse (a hover would end)."""
     if not TINY_WEIGHTS.is_file():
         pytest.skip(f"no embedded weights at {TINY_WEIGHTS}")
-    n = open_notebook(lab, browser, "curves", CURVES_SETUP, size=(256, 256), corrected=CORRECTED)
-    # the whole widget in the window: an element screenshot then scrolls nothing away from
-    # under the mouse (a hover would end)
+    assert CURVES_SETUP.count("demo_clip()") == 1  # the one place the clip is built
+    src = CURVES_SETUP.replace("demo_clip()", clip)
+    n = open_notebook(lab, browser, name, src, size=size, corrected=CORRECTED)
     n.root.evaluate("el => el.scrollIntoView({block: 'start'})")
+    return n
+
+
+@pytest.fixture(scope="module")
+def curves_nb(lab, browser):
+    n = curves_notebook(lab, browser, "curves", "demo_clip()", (256, 256))
     yield n
     n.page.close()
 
 
 @pytest.fixture(scope="module")
 def review_nb(lab, browser):
-    """The curves notebook on the demo's hard clip, which the embedded model tracks below IoU
-    0.5 from frame 7 and loses from frame 13: frames likely wrong for the review queue to mark
-    (the easy clip has none)."""
-    if not TINY_WEIGHTS.is_file():
-        pytest.skip(f"no embedded weights at {TINY_WEIGHTS}")
+    """The demo's hard clip, which the embedded model tracks below IoU 0.5 from frame 7 and
+    loses from frame 13: frames likely wrong for the review queue to mark (the easy clip has
+    none)."""
     hard = 'demo_clip(seed=3, size=(240, 320), difficulty="hard")'
-    src = CURVES_SETUP.replace("demo_clip()", hard, 1)
-    assert src != CURVES_SETUP
-    n = open_notebook(lab, browser, "review", src, size=(240, 320), corrected=CORRECTED)
-    n.root.evaluate("el => el.scrollIntoView({block: 'start'})")
+    n = curves_notebook(lab, browser, "review", hard, (240, 320))
     yield n
     n.page.close()
 
