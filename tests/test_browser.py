@@ -485,6 +485,11 @@ def test_stop_cancels_a_running_propagation(nb):
     )
     # masks stream in: the view follows the propagation while it runs
     nb.wait_data("kernel-frame", lambda v: v not in (None, "0"), 30)
+    # Ctrl+Z meanwhile is refused, and said again once the task has ended (a short task ends
+    # before "busy: …, undo ignored" can be read)
+    nb.page.keyboard.press("Control+z")
+    refused = "busy: propagating forward, undo ignored (■ Stop cancels)"
+    nb.wait_data("notice", lambda v: v == refused)
     nb.page.locator(".litlora .ll-stop").click()
     st = nb.wait_state(
         lambda s: s["busy"] == "" and "stopped" in s["status"], 30, "propagation to stop"
@@ -492,7 +497,9 @@ def test_stop_cancels_a_running_propagation(nb):
     done = len(next(iter(st["tracked"].values())))
     assert 3 <= done < 3 * VIDEO["num_frames"], done
     assert "stopped" in st["status"] and st["error"] == ""
+    assert "undo" not in st["events"]
     nb.wait_data("busy", lambda v: v == "")
+    assert nb.data("notice") == "undo ignored while propagating forward: do it again now"
     nb.shot("stopped")
 
 

@@ -428,8 +428,9 @@ def test_a_click_on_a_frame_sam2_never_tracked_is_a_keyframe_prompt(app):
 def test_ui_events_while_busy_are_refused_never_replayed(predictor):
     frames, _ = moving_square_clip(num_frames=24)
     app = LitLoraApp(Session(predictor, frames, lit=False, autosave=False))
-    notices = []
+    notices, refused = [], []
     app.observe(lambda ch: notices.append(ch["new"].get("text", "")), names="notice")
+    app.observe(lambda ch: refused.append(ch["new"].get("refused")), names="notice")
     try:
         click(app, 0, 20, 30)
         app.dispatch({"type": "propagate", "direction": "forward"})
@@ -456,6 +457,8 @@ def test_ui_events_while_busy_are_refused_never_replayed(predictor):
         ctl.handle({"type": "click", "frame": 5, "x": 5, "y": 5}, from_ui=True)
         assert app.wait(30) and notices[-1] == "click on frame 5 ignored: frame 3 is shown"
         assert [e["kind"] for e in app.session.events] == ["add_points"]
+        # what a busy refusal refused, for the view to restate after the task: not this one
+        assert refused == ["candidates", "click", ""]
     finally:
         app.close()
 

@@ -51,7 +51,8 @@ export function refusal(type, busy) {
 }
 
 export class Gate {
-  /** `notify(text)` shows a refusal next to the controls. */
+  /** `notify(text, refused)` shows a refusal next to the controls; `refused` names what was
+   * refused for the view to restate once the task has ended. */
   constructor(transport, notify) {
     this.t = transport;
     this.notify = notify;
@@ -67,7 +68,7 @@ export class Gate {
   send(type, payload = {}, shown = null) {
     const why = refusal(type, this.t.get("busy"));
     if (why) {
-      this.notify(why);
+      this.notify(why, WHAT[type] ?? type);
       return false;
     }
     if (shown !== null && !NAVIGATION.includes(type)) this.t.send({ type: EVENTS.SEEK, frame: shown });

@@ -52,7 +52,7 @@ async function decodeJpeg(buf) {
 export class AppView {
   constructor(model, el) {
     this.t = new Transport(model);
-    this.gate = new Gate(this.t, (text) => this.showNotice(text));
+    this.gate = new Gate(this.t, (text, refused) => this.showNotice(text, { refused }));
     this.el = el;
     this.shown = model.get("frame");
     this.pending = new Set();
@@ -67,6 +67,8 @@ export class AppView {
     this.hover = null;
     this.notice = "";
     this.noticeTimer = null;
+    this.refused = null; // {what, busy}: what the notice says was refused, and the task
+    this.statusSuperseded = null; // the status a later notice made old news
     this.build();
     this.resetCaches();
     this.bindModel();
@@ -124,11 +126,19 @@ export class AppView {
       const n = t.get("notice") || {};
       this.localPrompts = []; // a refused or dropped press leaves no pending point
       this.drawPoints();
-      if (n.text) this.showNotice(n.text);
+      if (n.text) this.showNotice(n.text, { refused: n.refused });
+    });
+    t.on("change:status", () => {
+      this.statusSuperseded = null; // news again
     });
     t.on("change:busy", () => {
-      // refusals were about the task that just ended: show its outcome instead
-      if (!t.get("busy")) this.clearNotice();
+      if (t.get("busy")) return;
+      // the task ended: its outcome (the status) is news, and a refusal made during it is
+      // restated in the past tense; a task of a second ends before "busy … ignored" is read
+      this.statusSuperseded = null;
+      const r = this.refused;
+      if (r) this.showNotice(`${r.what} ignored while ${r.busy}: do it again now`, { supersede: false });
+      else this.clearNotice();
     });
     for (const name of ["busy", "progress", "training", "lit", "can_undo", "can_redo", "status", "error"]) {
       t.on(`change:${name}`, () => this.renderStatus());
@@ -203,7 +213,8 @@ export class AppView {
       isFocused: () => this.engaged || this.root.contains(document.activeElement),
       focus: () => this.root.focus({ preventScroll: true }),
       videoSize: () => [this.canvases.frame.width, this.canvases.frame.height],
-      onFocusClick: () => this.showNotice("widget focused: click again to add a point"),
+      // the opening hint ("click an object…") stays what the line says afterwards
+      onFocusClick: () => this.showNotice("widget focused: click again to add a point", { supersede: false }),
       onPoint: (v, label) => this.addPoint(v, label),
       onBox: (box) => this.addBox(box),
     });
@@ -241,7 +252,9 @@ export class AppView {
     this.litBox.addEventListener("change", () => {
       if (this.t.get("busy")) {
         this.litBox.checked = Boolean(this.t.get("lit"));
-        this.showNotice(`busy: ${this.t.get("busy")}, LIT switch ignored (■ Stop cancels)`);
+        this.showNotice(`busy: ${this.t.get("busy")}, LIT switch ignored (■ Stop cancels)`, {
+          refused: "LIT switch",
+        });
         return;
       }
       this.t.set("lit", this.litBox.checked);
@@ -502,12 +515,19 @@ export class AppView {
     input.select();
   }
 
-  showNotice(text) {
+  /** Show `text` for NOTICE_MS in place of the status. A notice is newer than the status, so
+   * by default (`supersede`) the line then stays empty rather than go back to an older status
+   * ("propagating forward: done" after a review jump) until the kernel says something new.
+   * `refused`: what a busy refusal refused. */
+  showNotice(text, { refused = "", supersede = true } = {}) {
     this.notice = text;
+    this.refused = refused ? { what: refused, busy: this.t.get("busy") || "busy" } : null;
+    if (supersede) this.statusSuperseded = this.t.get("status") || "";
     this.root.dataset.notice = text;
     clearTimeout(this.noticeTimer);
     this.noticeTimer = setTimeout(() => {
       this.notice = "";
+      this.refused = null; // read while the task ran: not restated at its end
       this.root.dataset.notice = "";
       this.renderStatus();
     }, NOTICE_MS);
@@ -517,6 +537,7 @@ export class AppView {
   clearNotice() {
     clearTimeout(this.noticeTimer);
     this.notice = "";
+    this.refused = null;
     this.root.dataset.notice = "";
   }
 
@@ -544,7 +565,8 @@ export class AppView {
       prog = `⏳ ${busy}`;
     }
     this.progressLabel.textContent = prog;
-    let msg = t.get("status") || "";
+    const status = t.get("status") || "";
+    let msg = status === this.statusSuperseded ? "" : status;
     let kind = "status";
     if (err) [msg, kind] = [err, "error"];
     else if (this.notice) [msg, kind] = [this.notice, "notice"];

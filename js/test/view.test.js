@@ -114,8 +114,54 @@ test("busy: presses are refused with a message, navigation stays live", () => {
   assert.equal(m.get("frame"), 1);
   assert.equal(root.querySelector(".ll-prop-fwd").disabled, true);
   assert.equal(root.querySelector(".ll-stop").disabled, false);
-  m.set("busy", ""); // the task ended: its refusals are cleared
+  m.set("busy", ""); // the task ended: its last refusal is restated, in the past
+  assert.equal(root.dataset.notice, "candidates ignored while training: do it again now");
+  v.destroy();
+});
+
+test("a refusal during a short task is still readable after it ends", (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const m = model({ busy: "propagating forward", can_undo: true, status: "propagating forward" });
+  const { v, root } = view(m);
+  const line = () => root.querySelector("[data-testid=status]").textContent;
+  root.dispatchEvent(new KeyboardEvent("keydown", { key: "z", ctrlKey: true, bubbles: true, cancelable: true }));
+  m.set("status", "propagating forward: done"); // the task's end, 0.1 s later
+  m.set("busy", "");
+  assert.equal(line(), "undo ignored while propagating forward: do it again now");
+  assert.equal(root.querySelector(".ll-undo").disabled, false);
+  t.mock.timers.tick(5000); // then the task's outcome
+  assert.equal(line(), "propagating forward: done");
+  m.set("status", "undone"); // a task that ends without a refusal leaves no notice
+  m.set("busy", "undo");
+  m.set("busy", "");
   assert.equal(root.dataset.notice, "");
+  v.destroy();
+});
+
+test("a notice supersedes the status: once it expires the line does not go back", (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const m = model({ num_frames: 12, status: "propagating forward: done" });
+  const { v, root } = view(m);
+  const line = () => root.querySelector("[data-testid=status]").textContent;
+  m.set("timeline", { rows: [{ obj_id: 1, codes: "pttttttttttt", review: [{ frame: 7, score: 0.9, why: "" }] }] });
+  key(root, "r");
+  assert.match(line(), /^frame 7 to review/);
+  t.mock.timers.tick(5000);
+  assert.equal(line(), "");
+  m.set("status", "click on frame 7"); // news again
+  assert.equal(line(), "click on frame 7");
+  v.destroy();
+});
+
+test("the click that focuses the widget keeps the opening hint after its notice", (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const m = model({ status: "click an object to track it" });
+  const { v, root } = view(m);
+  const line = () => root.querySelector("[data-testid=status]").textContent;
+  v.showNotice("widget focused: click again to add a point", { supersede: false });
+  assert.equal(line(), "widget focused: click again to add a point");
+  t.mock.timers.tick(5000);
+  assert.equal(line(), "click an object to track it");
   v.destroy();
 });
 

@@ -501,7 +501,8 @@ function refusal(type, busy) {
   return `busy: ${busy}, ${WHAT[type] ?? type} ignored (\u25A0 Stop cancels)`;
 }
 var Gate = class {
-  /** `notify(text)` shows a refusal next to the controls. */
+  /** `notify(text, refused)` shows a refusal next to the controls; `refused` names what was
+   * refused for the view to restate once the task has ended. */
   constructor(transport, notify) {
     this.t = transport;
     this.notify = notify;
@@ -516,7 +517,7 @@ var Gate = class {
   send(type, payload = {}, shown = null) {
     const why = refusal(type, this.t.get("busy"));
     if (why) {
-      this.notify(why);
+      this.notify(why, WHAT[type] ?? type);
       return false;
     }
     if (shown !== null && !NAVIGATION.includes(type)) this.t.send({ type: EVENTS.SEEK, frame: shown });
@@ -983,7 +984,7 @@ async function decodeJpeg(buf) {
 var AppView = class {
   constructor(model, el) {
     this.t = new Transport(model);
-    this.gate = new Gate(this.t, (text) => this.showNotice(text));
+    this.gate = new Gate(this.t, (text, refused) => this.showNotice(text, { refused }));
     this.el = el;
     this.shown = model.get("frame");
     this.pending = /* @__PURE__ */ new Set();
@@ -996,6 +997,8 @@ var AppView = class {
     this.hover = null;
     this.notice = "";
     this.noticeTimer = null;
+    this.refused = null;
+    this.statusSuperseded = null;
     this.build();
     this.resetCaches();
     this.bindModel();
@@ -1051,10 +1054,17 @@ var AppView = class {
       const n = t.get("notice") || {};
       this.localPrompts = [];
       this.drawPoints();
-      if (n.text) this.showNotice(n.text);
+      if (n.text) this.showNotice(n.text, { refused: n.refused });
+    });
+    t.on("change:status", () => {
+      this.statusSuperseded = null;
     });
     t.on("change:busy", () => {
-      if (!t.get("busy")) this.clearNotice();
+      if (t.get("busy")) return;
+      this.statusSuperseded = null;
+      const r = this.refused;
+      if (r) this.showNotice(`${r.what} ignored while ${r.busy}: do it again now`, { supersede: false });
+      else this.clearNotice();
     });
     for (const name of ["busy", "progress", "training", "lit", "can_undo", "can_redo", "status", "error"]) {
       t.on(`change:${name}`, () => this.renderStatus());
@@ -1118,7 +1128,8 @@ var AppView = class {
       isFocused: () => this.engaged || this.root.contains(document.activeElement),
       focus: () => this.root.focus({ preventScroll: true }),
       videoSize: () => [this.canvases.frame.width, this.canvases.frame.height],
-      onFocusClick: () => this.showNotice("widget focused: click again to add a point"),
+      // the opening hint ("click an object…") stays what the line says afterwards
+      onFocusClick: () => this.showNotice("widget focused: click again to add a point", { supersede: false }),
       onPoint: (v, label) => this.addPoint(v, label),
       onBox: (box) => this.addBox(box)
     });
@@ -1153,7 +1164,9 @@ var AppView = class {
     this.litBox.addEventListener("change", () => {
       if (this.t.get("busy")) {
         this.litBox.checked = Boolean(this.t.get("lit"));
-        this.showNotice(`busy: ${this.t.get("busy")}, LIT switch ignored (\u25A0 Stop cancels)`);
+        this.showNotice(`busy: ${this.t.get("busy")}, LIT switch ignored (\u25A0 Stop cancels)`, {
+          refused: "LIT switch"
+        });
         return;
       }
       this.t.set("lit", this.litBox.checked);
@@ -1412,12 +1425,19 @@ var AppView = class {
     input.focus();
     input.select();
   }
-  showNotice(text) {
+  /** Show `text` for NOTICE_MS in place of the status. A notice is newer than the status, so
+   * by default (`supersede`) the line then stays empty rather than go back to an older status
+   * ("propagating forward: done" after a review jump) until the kernel says something new.
+   * `refused`: what a busy refusal refused. */
+  showNotice(text, { refused = "", supersede = true } = {}) {
     this.notice = text;
+    this.refused = refused ? { what: refused, busy: this.t.get("busy") || "busy" } : null;
+    if (supersede) this.statusSuperseded = this.t.get("status") || "";
     this.root.dataset.notice = text;
     clearTimeout(this.noticeTimer);
     this.noticeTimer = setTimeout(() => {
       this.notice = "";
+      this.refused = null;
       this.root.dataset.notice = "";
       this.renderStatus();
     }, NOTICE_MS);
@@ -1426,6 +1446,7 @@ var AppView = class {
   clearNotice() {
     clearTimeout(this.noticeTimer);
     this.notice = "";
+    this.refused = null;
     this.root.dataset.notice = "";
   }
   renderStatus() {
@@ -1452,7 +1473,8 @@ var AppView = class {
       prog = `\u23F3 ${busy}`;
     }
     this.progressLabel.textContent = prog;
-    let msg = t.get("status") || "";
+    const status = t.get("status") || "";
+    let msg = status === this.statusSuperseded ? "" : status;
     let kind = "status";
     if (err) [msg, kind] = [err, "error"];
     else if (this.notice) [msg, kind] = [this.notice, "notice"];

@@ -88,7 +88,8 @@ class Controller:
                 self.app.error = ""
             else:
                 if from_ui and (reason := self.refusal(ev)):
-                    self.notify(reason)
+                    # restated by the view after the task when refused for being busy
+                    self.notify(reason, refused=ev.what if self.busy_now() else "")
                     return
                 if ev.long:
                     with self._long_lock:
@@ -100,18 +101,24 @@ class Controller:
 
     def refusal(self, ev: E.Event) -> str:
         """Why a front-end event cannot run now ("" when it can)."""
-        busy = self.app.busy or (self.worker.running if self._long else "")
-        if busy or self._long:
-            return f"busy: {busy or 'working'}, {ev.what} ignored (■ Stop cancels)"
+        if busy := self.busy_now():
+            return f"busy: {busy}, {ev.what} ignored (■ Stop cancels)"
         f = ev.on_frame
         if f is not None and f != self.app.frame:
             return f"{ev.what} on frame {f} ignored: frame {self.app.frame} is shown"
         return ""
 
-    def notify(self, text: str) -> None:
-        """A transient line next to the controls ("busy: training, click ignored")."""
+    def busy_now(self) -> str:
+        """What the kernel is busy with ("" when idle): a long task counts from its submission."""
+        busy = self.app.busy or (self.worker.running if self._long else "")
+        return busy or ("working" if self._long else "")
+
+    def notify(self, text: str, refused: str = "") -> None:
+        """A transient line next to the controls ("busy: training, click ignored").
+        ``refused``: what was refused for being busy, which the view restates once the task
+        has ended (a task of a second would end before its refusal could be read)."""
         self._notices += 1
-        self.set_traits(notice={"text": text, "n": self._notices})
+        self.set_traits(notice={"text": text, "n": self._notices, "refused": refused})
 
     def _run(self, ev: E.Event, from_ui: bool) -> None:
         from .handlers import HANDLERS
