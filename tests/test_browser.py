@@ -564,7 +564,7 @@ def test_correction_then_candidates_side_by_side_accepted_with_a_key(nb):
     assert cards.count() == 2 and nb.root.locator(".ll-cands canvas.ll-crop").count() == 2
     texts = cards.all_inner_texts()
     assert "SAM2" in texts[0] and "expert 0" in texts[1], texts
-    assert all("IoU" in t and "obj" in t for t in texts), texts
+    assert all("predicted IoU" in t and "present" in t for t in texts), texts
     assert "2 candidates" in nb.root.locator(".ll-cands-title").inner_text()
     crop = nb.root.locator(".ll-cands canvas.ll-crop").first.bounding_box()
     assert crop["width"] >= 100, crop  # zoomed on the object, not a thumbnail of the frame
@@ -649,7 +649,14 @@ def test_whole_tool_fits_a_laptop_screen_and_errors_do_not_move_the_canvas(nb):
             20,
             "the widget to fit the window",
         )
-        for sel in (".ll-stage", ".ll-timeline", ".ll-nav", ".ll-actions", ".ll-feedback"):
+        for sel in (
+            ".ll-stage",
+            ".ll-timeline",
+            ".ll-nav",
+            ".ll-actions",
+            ".ll-feedback",
+            ".ll-export",
+        ):
             box = nb.root.locator(sel).bounding_box()
             assert box["y"] >= 0 and box["y"] + box["height"] <= 768, (sel, box)
         stage = nb.root.locator(".ll-stage").bounding_box()
@@ -971,14 +978,31 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
         n.wait_data("busy", lambda v: v == "")
         n.page.keyboard.press("ArrowRight")
         n.wait_data("frame", lambda v: v == str(worst + 1))
+        # a wide, short window (the frame is fitted to the height, the width has room): the
+        # candidates open beside the frame, which keeps its size
+        n.page.set_viewport_size({"width": 1400, "height": 1000})
+        n.wait_fitted()
+        stage = n.root.locator(".ll-stage").bounding_box()
         n.page.keyboard.press("c")
         n.wait_data("candidates", lambda v: v not in (None, "0"), 60)
         st = n.wait_state(lambda s: s["candidates"] > 0, 30, "candidates in the kernel")
         assert n.root.locator(".ll-cands .ll-cand").count() == st["candidates"] == 2
-        n.shot("embedded")
+        n.wait_data("candidates-at", lambda v: v == "beside")
+        assert n.root.locator(".ll-stage").bounding_box() == stage
+        panel = n.root.locator(".ll-cands").bounding_box()
+        widget = n.root.bounding_box()
+        assert panel["x"] >= stage["x"] + stage["width"] and panel["y"] == stage["y"], panel
+        assert panel["x"] + panel["width"] <= widget["x"] + widget["width"] + 0.5, (panel, widget)
+        assert panel["height"] <= stage["height"] + 0.5, (panel, stage)
+        n.shot("candidates_beside")
         if os.environ.get("LITLORA_UPDATE_SCREENSHOT"):  # the README's picture, on request only
             (ROOT / "docs").mkdir(exist_ok=True)
             n.root.screenshot(path=str(ROOT / "docs" / "widget.png"))
+        # tall and narrow (the frame fills the width): below the controls, as before
+        n.page.set_viewport_size({"width": 1100, "height": 1500})
+        n.wait_fitted()
+        n.wait_data("candidates-at", lambda v: v == "below")
+        n.shot("embedded")
     finally:
         n.page.close()
 

@@ -1,5 +1,5 @@
 // Candidates side by side (issue #12, item 6): plain SAM2 and every expert as crops of the
-// frame zoomed on the object, each with its number, SAM2's predicted IoU and object score;
+// frame zoomed on the object, each with its number, the predicted IoU and object presence;
 // an "absent" candidate says so. Keys 1–N and Esc act on exactly the candidates shown.
 
 import { CANDIDATE_COLORS, contrastText, rgba, toHex } from "./colors.js";
@@ -29,6 +29,16 @@ export function cropBox(cands, width, height, { margin = 0.35, minSide = 32 } = 
 /** "SAM2" or "expert 2" */
 export function candidateName(cand) {
   return cand.expert === null || cand.expert === undefined ? "SAM2" : `expert ${cand.expert}`;
+}
+
+const SCORES_TITLE =
+  "the model's own estimates: the IoU of this mask with the object, and how sure it is that the object is in the frame";
+
+/** The caption's two lines, in words a user reads: "predicted IoU 0.86", "present 99 %"
+ * (the object score logit as a probability; "obj 6.9" meant nothing to a new user). */
+export function candidateScores(cand) {
+  const p = Number.isFinite(cand.obj_score) ? `${Math.round(100 / (1 + Math.exp(-cand.obj_score)))} %` : "–";
+  return [`predicted IoU ${fmt(cand.score)}`, `present ${p}`];
 }
 
 export function fmt(v, digits = 2) {
@@ -87,11 +97,7 @@ export function candidatePanel({ cands, frame, bmp, side = 132, onAccept, onHove
         h("span", { class: "ll-cand-num", style: `background:${toHex(col)};color:${contrastText(col)}` }, String(i + 1)),
         h("span", { class: "ll-cand-name" }, candidateName(cand ?? {})),
       ),
-      h(
-        "div",
-        { class: "ll-cand-scores" },
-        `IoU ${fmt(cand?.score)} · obj ${fmt(cand?.obj_score, 1)}`,
-      ),
+      h("div", { class: "ll-cand-scores", title: SCORES_TITLE }, ...candidateScores(cand ?? {}).map((t) => h("div", {}, t))),
     );
     item.addEventListener("click", () => onAccept?.(i));
     item.addEventListener("mouseenter", () => onHover?.(i));

@@ -29,3 +29,11 @@ export function maxFrameHeight(size, visible, others, min = 120) {
   if (size !== "fit" && Number.isFinite(n) && n > 0) return n;
   return Math.max(min, visible - others - 8);
 }
+
+/** The candidates panel goes beside the frame when the frame, fitted as if the panel were
+ * closed, leaves `minSide` px of the width free: then opening it does not shrink the frame
+ * (a square video in a wide notebook went from 628 to 430 px). Else it goes below the
+ * controls and the frame makes room. */
+export function candidatesBeside(frameW, availW, { minSide = 160, gap = 8 } = {}) {
+  return availW - frameW - gap >= minSide;
+}

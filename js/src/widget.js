@@ -24,7 +24,7 @@ import {
 } from "./curves.js";
 import { EVENTS } from "./events.js";
 import { Gate, Transport } from "./transport.js";
-import { fitBox, maxFrameHeight, visibleHeight } from "./layout.js";
+import { candidatesBeside, fitBox, maxFrameHeight, visibleHeight } from "./layout.js";
 import { clearCanvas, drawFrame, drawMaskLayer, drawPoints, drawSingleMask } from "./draw.js";
 import { Pointer } from "./pointer.js";
 import { candidatePanel } from "./candidates.js";
@@ -43,6 +43,8 @@ import { libraryPanel } from "./library.js";
 const LAYERS = ["frame", "mask", "hover", "points", "cursor"];
 const FRAME_CACHE_BYTES = 400e6;
 const NOTICE_MS = 5000;
+const ROOT_GAP = 4; // px between the tool's rows (widget.css: .litlora gap)
+const VIEW_GAP = 8; // px between the frame and the candidates beside it (.ll-view gap)
 
 async function decodeJpeg(buf) {
   const blob = new Blob([buf], { type: "image/jpeg" });
@@ -294,7 +296,9 @@ export class AppView {
       this.errClose,
     );
 
-    this.candPanel = h("div", { class: "ll-cands", "data-testid": "candidates" });
+    this.candPanel = h("div", { class: "ll-cands", "data-testid": "candidates", hidden: true });
+    this.candsBeside = false; // where fit() put the panel: beside the frame, or below the controls
+    this.view = h("div", { class: "ll-view" }, this.stage);
     this.libraryEl = h("div", { class: "ll-library", "data-testid": "adapters", hidden: true });
     this.iouCanvas = h("canvas", { class: "ll-curve ll-curve-iou" }); // a click jumps to the frame
     this.trainCanvas = h("canvas", { class: "ll-curve ll-curve-train" });
@@ -327,7 +331,7 @@ export class AppView {
     this.helpEl.addEventListener("click", () => this.toggleHelp(false));
 
     this.root.append(
-      this.header, this.noticeEl, this.stage, this.timelineWrap, nav, actions, this.feedback,
+      this.header, this.noticeEl, this.view, this.timelineWrap, nav, actions, this.feedback,
       this.candPanel, this.legendEl, curves, this.exportEl, this.libraryEl, this.helpEl,
     ); // prettier-ignore
     this.root.addEventListener("keydown", (e) => this.onKey(e));
@@ -389,15 +393,24 @@ export class AppView {
     this.drawCurves();
   }
 
-  /** Size the frame box: whole CSS px, aspect kept, the whole tool within the visible height. */
+  /** Size the frame box: whole CSS px, aspect kept, the whole tool within the visible height;
+   * and place the candidates panel beside it when there is room (candidatesBeside). */
   fit() {
     const w = this.t.get("video_width") || 1;
     const hgt = this.t.get("video_height") || 1;
     const availW = this.root.clientWidth;
     if (!availW) return;
-    const others = this.root.offsetHeight - this.stage.offsetHeight;
-    const maxH = maxFrameHeight(this.t.get("size") || "fit", visibleHeight(this.root), others);
-    const box = fitBox(w, hgt, availW, maxH);
+    const panel = this.candPanel;
+    const open = !panel.hidden;
+    const below = () => (open && !this.candsBeside ? panel.offsetHeight + ROOT_GAP : 0);
+    // the height of everything but the frame and the candidates panel
+    const others = this.root.offsetHeight - this.view.offsetHeight - below();
+    const size = this.t.get("size") || "fit";
+    const visible = visibleHeight(this.root);
+    let box = fitBox(w, hgt, availW, maxFrameHeight(size, visible, others));
+    const beside = open && candidatesBeside(box.width, availW, { gap: VIEW_GAP });
+    this.placeCandidates(beside, availW - box.width - VIEW_GAP, box.height);
+    if (open && !this.candsBeside) box = fitBox(w, hgt, availW, maxFrameHeight(size, visible, others + below()));
     this.root.dataset.fitWidth = String(availW); // the width the frame box was fitted to
     if (box.width !== this.boxW || box.height !== this.boxH) {
       this.boxW = box.width;
@@ -693,12 +706,27 @@ export class AppView {
     this.renderCandidates();
   }
 
+  /** Put the candidates panel beside the frame (`width` x at most `height` px, scrolling)
+   * or below the controls. */
+  placeCandidates(beside, width, height) {
+    const panel = this.candPanel;
+    if (beside !== this.candsBeside) {
+      this.candsBeside = beside;
+      this.keepFocus(() => (beside ? this.view.append(panel) : this.feedback.after(panel)));
+    }
+    panel.classList.toggle("ll-cands-beside", beside);
+    panel.style.width = beside ? `${width}px` : "";
+    panel.style.maxHeight = beside ? `${height}px` : "";
+    this.root.dataset.candidatesAt = panel.hidden ? "" : beside ? "beside" : "below";
+  }
+
   renderCandidates() {
     if (!this.cands.length) {
       this.keepFocus(() => {
         this.candPanel.replaceChildren();
         this.candPanel.hidden = true;
       });
+      this.fit();
       return;
     }
     this.candPanel.hidden = false;
@@ -715,6 +743,7 @@ export class AppView {
       },
     });
     this.keepFocus(() => this.candPanel.replaceChildren(...panel));
+    this.fit();
   }
 
   renderLibrary() {

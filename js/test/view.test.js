@@ -178,7 +178,7 @@ test("candidates: one card each, keys act on them, the panel closes on another f
   ]);
   assert.equal(root.querySelectorAll(".ll-cands .ll-cand").length, 1);
   assert.match(root.querySelector(".ll-cands-title").textContent, /1 candidate · key 1 accept/);
-  assert.match(root.querySelector(".ll-cand").textContent, /SAM2.*IoU 0\.80 · obj 3\.1/);
+  assert.equal(root.querySelector(".ll-cand-scores").textContent, "predicted IoU 0.80present 96 %");
   key(root, "2"); // only one shown: nothing
   key(root, "1");
   assert.deepEqual(actions(m), [{ type: "accept", index: 0, frame: 0, obj_id: 1 }]);

@@ -544,6 +544,9 @@ function maxFrameHeight(size, visible, others, min = 120) {
   if (size !== "fit" && Number.isFinite(n) && n > 0) return n;
   return Math.max(min, visible - others - 8);
 }
+function candidatesBeside(frameW, availW, { minSide = 160, gap = 8 } = {}) {
+  return availW - frameW - gap >= minSide;
+}
 
 // src/draw.js
 function clearCanvas(c) {
@@ -761,6 +764,11 @@ function cropBox(cands, width, height, { margin = 0.35, minSide = 32 } = {}) {
 function candidateName(cand) {
   return cand.expert === null || cand.expert === void 0 ? "SAM2" : `expert ${cand.expert}`;
 }
+var SCORES_TITLE = "the model's own estimates: the IoU of this mask with the object, and how sure it is that the object is in the frame";
+function candidateScores(cand) {
+  const p = Number.isFinite(cand.obj_score) ? `${Math.round(100 / (1 + Math.exp(-cand.obj_score)))} %` : "\u2013";
+  return [`predicted IoU ${fmt(cand.score)}`, `present ${p}`];
+}
 function fmt(v, digits = 2) {
   return v === null || v === void 0 || !Number.isFinite(v) ? "\u2013" : v.toFixed(digits);
 }
@@ -808,11 +816,7 @@ function candidatePanel({ cands, frame, bmp, side = 132, onAccept, onHover, onRe
         h("span", { class: "ll-cand-num", style: `background:${toHex(col)};color:${contrastText(col)}` }, String(i + 1)),
         h("span", { class: "ll-cand-name" }, candidateName(cand ?? {}))
       ),
-      h(
-        "div",
-        { class: "ll-cand-scores" },
-        `IoU ${fmt(cand?.score)} \xB7 obj ${fmt(cand?.obj_score, 1)}`
-      )
+      h("div", { class: "ll-cand-scores", title: SCORES_TITLE }, ...candidateScores(cand ?? {}).map((t) => h("div", {}, t)))
     );
     item.addEventListener("click", () => onAccept?.(i));
     item.addEventListener("mouseenter", () => onHover?.(i));
@@ -977,6 +981,8 @@ function libraryPanel(lib, { onLoad, onClose }) {
 var LAYERS = ["frame", "mask", "hover", "points", "cursor"];
 var FRAME_CACHE_BYTES = 4e8;
 var NOTICE_MS = 5e3;
+var ROOT_GAP = 4;
+var VIEW_GAP = 8;
 async function decodeJpeg(buf) {
   const blob = new Blob([buf], { type: "image/jpeg" });
   return createImageBitmap(blob);
@@ -1210,7 +1216,9 @@ var AppView = class {
       this.msgEl,
       this.errClose
     );
-    this.candPanel = h("div", { class: "ll-cands", "data-testid": "candidates" });
+    this.candPanel = h("div", { class: "ll-cands", "data-testid": "candidates", hidden: true });
+    this.candsBeside = false;
+    this.view = h("div", { class: "ll-view" }, this.stage);
     this.libraryEl = h("div", { class: "ll-library", "data-testid": "adapters", hidden: true });
     this.iouCanvas = h("canvas", { class: "ll-curve ll-curve-iou" });
     this.trainCanvas = h("canvas", { class: "ll-curve ll-curve-train" });
@@ -1241,7 +1249,7 @@ var AppView = class {
     this.root.append(
       this.header,
       this.noticeEl,
-      this.stage,
+      this.view,
       this.timelineWrap,
       nav,
       actions,
@@ -1306,15 +1314,23 @@ var AppView = class {
     this.hover = hover;
     this.drawCurves();
   }
-  /** Size the frame box: whole CSS px, aspect kept, the whole tool within the visible height. */
+  /** Size the frame box: whole CSS px, aspect kept, the whole tool within the visible height;
+   * and place the candidates panel beside it when there is room (candidatesBeside). */
   fit() {
     const w = this.t.get("video_width") || 1;
     const hgt = this.t.get("video_height") || 1;
     const availW = this.root.clientWidth;
     if (!availW) return;
-    const others = this.root.offsetHeight - this.stage.offsetHeight;
-    const maxH = maxFrameHeight(this.t.get("size") || "fit", visibleHeight(this.root), others);
-    const box = fitBox(w, hgt, availW, maxH);
+    const panel = this.candPanel;
+    const open = !panel.hidden;
+    const below = () => open && !this.candsBeside ? panel.offsetHeight + ROOT_GAP : 0;
+    const others = this.root.offsetHeight - this.view.offsetHeight - below();
+    const size = this.t.get("size") || "fit";
+    const visible = visibleHeight(this.root);
+    let box = fitBox(w, hgt, availW, maxFrameHeight(size, visible, others));
+    const beside = open && candidatesBeside(box.width, availW, { gap: VIEW_GAP });
+    this.placeCandidates(beside, availW - box.width - VIEW_GAP, box.height);
+    if (open && !this.candsBeside) box = fitBox(w, hgt, availW, maxFrameHeight(size, visible, others + below()));
     this.root.dataset.fitWidth = String(availW);
     if (box.width !== this.boxW || box.height !== this.boxH) {
       this.boxW = box.width;
@@ -1589,12 +1605,26 @@ var AppView = class {
     this.drawHover();
     this.renderCandidates();
   }
+  /** Put the candidates panel beside the frame (`width` x at most `height` px, scrolling)
+   * or below the controls. */
+  placeCandidates(beside, width, height) {
+    const panel = this.candPanel;
+    if (beside !== this.candsBeside) {
+      this.candsBeside = beside;
+      this.keepFocus(() => beside ? this.view.append(panel) : this.feedback.after(panel));
+    }
+    panel.classList.toggle("ll-cands-beside", beside);
+    panel.style.width = beside ? `${width}px` : "";
+    panel.style.maxHeight = beside ? `${height}px` : "";
+    this.root.dataset.candidatesAt = panel.hidden ? "" : beside ? "beside" : "below";
+  }
   renderCandidates() {
     if (!this.cands.length) {
       this.keepFocus(() => {
         this.candPanel.replaceChildren();
         this.candPanel.hidden = true;
       });
+      this.fit();
       return;
     }
     this.candPanel.hidden = false;
@@ -1611,6 +1641,7 @@ var AppView = class {
       }
     });
     this.keepFocus(() => this.candPanel.replaceChildren(...panel));
+    this.fit();
   }
   renderLibrary() {
     const lib = this.t.get("adapters") || {};
