@@ -6,15 +6,15 @@ the source of truth; the widget only sends it events.
 
 Rules it keeps: one path for everything the user asserts about a frame
 (a correction or an accepted candidate, empty or not, enters SAM2's memory the same way,
-after SAM2 tracked the frame); LIT-LoRA trains *at the moment of a correction*, on the
-decoder inputs of that frame under the current memory; every user action is one undo step
-(``History.undoable``) and a failed one leaves no trace.
+after SAM2 tracked the frame: ``tracking.py``); LIT-LoRA trains *at the moment of a
+correction*, on the decoder inputs of that frame under the current memory; every user action
+is one undo step (``History.undoable``) and a failed one leaves no trace.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,12 +41,12 @@ from .state import (
     ObjectInfo,
     SessionState,
 )
+from .tracking import Tracking
 from .video import VideoSource
 
 __all__ = ["Candidate", "CorrectionResult", "FrameState", "ObjectInfo", "Session", "SessionState"]
 
 DIRECTIONS = ("forward", "backward", "both")
-CORRECTION_FIELDS = {f.name for f in dataclasses.fields(CorrectionResult)}
 
 
 class Session:
@@ -88,6 +88,7 @@ class Session:
         self.tracker = Tracker(predictor, self.info, images, self.height, self.width, capture_cache)
         self._objects = ObjectRegistry()
         self.annotations = Annotations(self.num_frames, self.height, self.width)
+        self._tracking = Tracking(self.tracker, self.annotations, self.lit)
         self._log = ActionLog()
         parts = (self._objects, self.lit, self.annotations, self._log, self.tracker)
         self._record = Record(self._lock, *parts)
@@ -195,15 +196,8 @@ class Session:
 
     def _prompt(self, kind: str, frame: int, obj_id: int, prompt: dict, record: dict):
         with self._action(f"{kind.replace('_', ' ')} on frame {frame}"):
-            out = self._apply(frame, obj_id, prompt)
+            out = self._tracking.prompt(frame, obj_id, prompt)
         self._log.record(kind, frame=frame, obj_id=obj_id, mask=out, **record)
-        return out
-
-    def _apply(self, frame: int, obj_id: int, prompt: dict) -> np.ndarray:
-        """Prompt SAM2 and store the result as the user's mask. Caller holds the lock."""
-        out = self.tracker.prompt(frame, obj_id, **prompt)
-        self.annotations.set(frame, obj_id, out, user=True)
-        self.lit.forget_candidates(obj_id)
         return out
 
     # ---- tracking ------------------------------------------------------------------------
@@ -241,24 +235,8 @@ class Session:
                 else C.check_frame(start_frame, self.num_frames)
             )
             orders = frame_order(start, direction, max_frames, self.num_frames)
-            return self._runs.run(
-                start, direction, orders, self._track_all, self.tracker.preflight, progress
-            )
-
-    def _track_all(self, frame: int, reverse: bool) -> dict[int, np.ndarray]:
-        objs = [o for o in self.tracker.objects if o in self._objects]
-        return {o: self._track_stored(frame, o, reverse) for o in objs}
-
-    def _track_stored(self, frame: int, obj_id: int, reverse: bool) -> np.ndarray:
-        _, mask = self.tracker.track(frame, obj_id, reverse, store=True)
-        if mask is None:  # a prompted frame keeps the prompt's result
-            mask = self.annotations.masks.get(frame, obj_id)
-            if mask is None:
-                return np.zeros((self.height, self.width), bool)
-            return mask
-        self.annotations.set(frame, obj_id, mask)
-        self.lit.forget_candidates(obj_id)
-        return mask
+            track = functools.partial(self._tracking.track_all, live=self._objects)
+            return self._runs.run(start, direction, orders, track, self.tracker.preflight, progress)
 
     def mask(self, frame: int, obj_id: int) -> np.ndarray:
         """The object's mask on ``frame``: bool (H, W) at video resolution (all False if none)."""
@@ -345,14 +323,14 @@ class Session:
             obj_id = self._check_prompted(obj_id)
             with self._action(f"correction on frame {frame}"):
                 self._cancel.clear()
-                inputs, out = self._assert(
+                inputs, out = self._tracking.assert_frame(
                     frame, obj_id, prompt, capture=self.lit.enabled and train
                 )
                 result = CorrectionResult(
                     mask=out, trained=False, random_weights=self.info.random_weights
                 )
                 if inputs is not None:
-                    self._train(obj_id, inputs, out, result, progress)
+                    self._tracking.train(obj_id, inputs, result, self._cancel, progress)
             self._log.record(
                 "correction",
                 frame=frame,
@@ -366,24 +344,6 @@ class Session:
             )
             return result
 
-    def _assert(self, frame: int, obj_id: int, prompt: dict, capture: bool):
-        """The one path for what the user asserts about a frame (correction or accept):
-        SAM2 tracks it first if it never did (so it is a correction, not a new keyframe),
-        the decoder inputs under the current memory are taken, then the prompt enters
-        memory — an empty mask too, as "absent"."""
-        tracked = self.tracker.ensure_tracked(frame, obj_id)
-        if tracked is not None:
-            self.annotations.set(frame, obj_id, tracked)
-        inputs = self.tracker.fresh_capture(frame, obj_id)[0] if capture else None
-        return inputs, self._apply(frame, obj_id, prompt)
-
-    def _train(self, obj_id, inputs, target, result: CorrectionResult, progress) -> None:
-        log = self.lit.train(obj_id, inputs, target, self._cancel, progress)
-        if log is not None:
-            for name in CORRECTION_FIELDS & set(log):
-                setattr(result, name, log[name])
-            result.trained = True
-
     def candidates(self, frame: int, obj_id: int) -> list[Candidate]:
         """Plain SAM2's mask (index 0) and every LoRA expert's, on ``frame``.
 
@@ -392,12 +352,7 @@ class Session:
         """
         frame = C.check_frame(frame, self.num_frames)
         with self._lock:
-            obj_id = self._check_prompted(obj_id)
-            inputs, plain = self.tracker.fresh_capture(frame, obj_id)
-            stored = self.annotations.masks.get(frame, obj_id)
-            mask = stored if stored is not None else plain
-            first = Candidate(mask, inputs.sam_iou, inputs.sam_obj_score, None)
-            return self.lit.candidates(frame, obj_id, inputs, first, self.height, self.width)
+            return self._tracking.candidates(frame, self._check_prompted(obj_id))
 
     def accept(self, frame: int, obj_id: int, index: int) -> np.ndarray:
         """Accept candidate ``index`` of :meth:`candidates`: it enters SAM2's memory exactly
@@ -410,7 +365,7 @@ class Session:
             index = C.check_candidate(index, len(cands), frame)
             chosen = cands[index]
             with self._action(f"accept on frame {frame}"):
-                inputs, out = self._assert(
+                inputs, out = self._tracking.assert_frame(
                     frame, obj_id, {"mask": chosen.mask}, capture=chosen.expert is not None
                 )
                 if inputs is not None:
@@ -501,7 +456,7 @@ class Session:
                         self._objects.add(o, f"object {o}")
                         created.append(o)
                     if m.any():
-                        self._apply(f, o, {"mask": m})
+                        self._tracking.prompt(f, o, {"mask": m})
                         count += 1
         self._log.record("import_masks", count=count, created=created)
         return count
