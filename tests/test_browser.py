@@ -994,6 +994,10 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
         assert panel["x"] >= stage["x"] + stage["width"] and panel["y"] == stage["y"], panel
         assert panel["x"] + panel["width"] <= widget["x"] + widget["width"] + 0.5, (panel, widget)
         assert panel["height"] <= stage["height"] + 0.5, (panel, stage)
+        # the crops grow into the room beside the frame (132 px below the controls)
+        side = int(n.data("crop-side"))
+        crops = [c.bounding_box() for c in n.root.locator(".ll-cands canvas.ll-crop").all()]
+        assert side > 132 and [max(c["width"], c["height"]) for c in crops] == [side, side], crops
         n.shot("candidates_beside")
         if os.environ.get("LITLORA_UPDATE_SCREENSHOT"):  # the README's picture, on request only
             (ROOT / "docs").mkdir(exist_ok=True)

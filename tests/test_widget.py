@@ -245,6 +245,7 @@ def test_correction_trains_then_candidates_accept_by_index(app):
     assert app.wait(60)
     assert app.error == "" and app.candidates == [] and s.events[-1]["kind"] == "accept"
     np.testing.assert_array_equal(s.mask(4, 1), cand)
+    assert app.status == "accepted candidate 2 (expert 0) on frame 4"
 
 
 def test_undo_redo_and_object_edits(app):

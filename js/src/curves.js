@@ -100,6 +100,19 @@ export function trainingReadout(curves, hover) {
   return "";
 }
 
+/** Sorted [frame, iou] points split where frames are missing: the line is drawn within each
+ * run only, never across frames that have no value (a prompt on frame 0 and a correction on
+ * frame 12 drew a flat 1.0 over frames 1-11 that were never compared). */
+export function consecutiveRuns(pts) {
+  const runs = [];
+  for (const p of pts) {
+    const last = runs.at(-1);
+    if (last && p[0] === last.at(-1)[0] + 1) last.push(p);
+    else runs.push([p]);
+  }
+  return runs;
+}
+
 function setup(canvas) {
   const dpr = globalThis.devicePixelRatio || 1;
   const w = canvas.clientWidth || canvas.width;
@@ -154,7 +167,7 @@ export function drawIouChart(canvas, curves, { numFrames, frame, colors, hover =
     ctx.strokeStyle = rgba(col, 1);
     ctx.fillStyle = rgba(col, 1);
     ctx.lineWidth = 1.5;
-    if (pts.length > 1) polyline(ctx, pts, sx, sy);
+    for (const run of consecutiveRuns(pts)) if (run.length > 1) polyline(ctx, run, sx, sy);
     for (const [x, y] of pts) ctx.fillRect(sx(x) - 1, sy(y) - 1, 2, 2);
   }
   for (const m of curves?.marks ?? []) {
@@ -211,7 +224,7 @@ export function drawTrainingChart(canvas, curves, { hover = null } = {}) {
     // the expert's IoU with the mask the user gave (not the ground truth): what it learnt
     const iouText = `— IoU vs your mask ${lastIou === null ? "–" : lastIou.toFixed(2)}`;
     ctx.fillText(iouText, pad, h - 2);
-    const lossText = `- - loss (÷ ${maxLoss.toPrecision(2)})`;
+    const lossText = `- - loss (top ${maxLoss.toPrecision(2)})`; // drawn scaled to its max
     const lossX = pad + ctx.measureText(iouText).width + 8;
     if (lossX + ctx.measureText(lossText).width <= split - 4) {
       // a narrow panel keeps the IoU's legend only (the hover readout still gives the loss)

@@ -37,3 +37,19 @@ export function maxFrameHeight(size, visible, others, min = 120) {
 export function candidatesBeside(frameW, availW, { minSide = 160, gap = 8 } = {}) {
   return availW - frameW - gap >= minSide;
 }
+
+/** The crop side (px) for `n` candidate cards in a panel `width` x `height` px beside the
+ * frame: the column count that gives the largest crops, within [96, 320] (below the controls
+ * the crops stay CROP_SIDE). A card adds 8 px of border and padding and 56 px of caption; the
+ * title and the reject button take 54 px; cards are 8 px apart. */
+export const CROP_SIDE = 132;
+export function cropSide(n, width, height) {
+  let best = 0;
+  for (let cols = 1; cols <= Math.max(1, n); cols++) {
+    const rows = Math.ceil(n / cols);
+    const byW = (width - 8 * (cols - 1)) / cols - 8;
+    const byH = (height - 54 - 8 * (rows - 1)) / rows - 64;
+    best = Math.max(best, Math.min(byW, byH));
+  }
+  return Math.floor(Math.min(320, Math.max(96, best)));
+}

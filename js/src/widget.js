@@ -24,7 +24,7 @@ import {
 } from "./curves.js";
 import { EVENTS } from "./events.js";
 import { Gate, Transport } from "./transport.js";
-import { candidatesBeside, fitBox, maxFrameHeight, visibleHeight } from "./layout.js";
+import { CROP_SIDE, candidatesBeside, cropSide, fitBox, maxFrameHeight, visibleHeight } from "./layout.js";
 import { clearCanvas, drawFrame, drawMaskLayer, drawPoints, drawSingleMask } from "./draw.js";
 import { Pointer } from "./pointer.js";
 import { candidatePanel } from "./candidates.js";
@@ -69,7 +69,7 @@ export class AppView {
     this.hover = null;
     this.notice = "";
     this.noticeTimer = null;
-    this.refused = null; // {what, busy}: what the notice says was refused, and the task
+    this.refused = null; // {whats, busy}: what recent notices say was refused, and the task
     this.statusSuperseded = null; // the status a later notice made old news
     this.build();
     this.resetCaches();
@@ -139,7 +139,7 @@ export class AppView {
       // restated in the past tense; a task of a second ends before "busy … ignored" is read
       this.statusSuperseded = null;
       const r = this.refused;
-      if (r) this.showNotice(`${r.what} ignored while ${r.busy}: do it again now`, { supersede: false });
+      if (r) this.showNotice(refusedText(r.whats, r.busy), { supersede: false });
       else this.clearNotice();
     });
     for (const name of ["busy", "progress", "training", "lit", "can_undo", "can_redo", "status", "error"]) {
@@ -534,7 +534,12 @@ export class AppView {
    * `refused`: what a busy refusal refused. */
   showNotice(text, { refused = "", supersede = true } = {}) {
     this.notice = text;
-    this.refused = refused ? { what: refused, busy: this.t.get("busy") || "busy" } : null;
+    if (refused) {
+      // every refusal still on screen is restated at the task's end, not only the last
+      const busy = this.t.get("busy") || "busy";
+      const whats = this.refused?.busy === busy ? this.refused.whats : [];
+      this.refused = { whats: whats.includes(refused) ? whats : [...whats, refused], busy };
+    } else this.refused = null;
     if (supersede) this.statusSuperseded = this.t.get("status") || "";
     this.root.dataset.notice = text;
     clearTimeout(this.noticeTimer);
@@ -718,6 +723,13 @@ export class AppView {
     panel.style.width = beside ? `${width}px` : "";
     panel.style.maxHeight = beside ? `${height}px` : "";
     this.root.dataset.candidatesAt = panel.hidden ? "" : beside ? "beside" : "below";
+    // beside the frame the crops grow into the room there is (a 628 px frame left 332 x 628)
+    const side = beside ? cropSide(this.cands.length, width, height) : CROP_SIDE;
+    if (side !== this.cropSide) {
+      this.cropSide = side;
+      this.root.dataset.cropSide = String(side);
+      if (!panel.hidden) this.fillCandidates();
+    }
   }
 
   renderCandidates() {
@@ -730,11 +742,18 @@ export class AppView {
       return;
     }
     this.candPanel.hidden = false;
+    this.fillCandidates();
+    this.fit();
+  }
+
+  /** The panel's content at the current crop size. */
+  fillCandidates() {
     const f = this.t.get("candidates_frame");
     const panel = candidatePanel({
       cands: this.cands,
       frame: f,
       bmp: this.frames.peek(f),
+      side: this.cropSide ?? CROP_SIDE,
       onAccept: (i) => this.accept(i),
       onReject: () => this.reject(),
       onHover: (i) => {
@@ -743,7 +762,6 @@ export class AppView {
       },
     });
     this.keepFocus(() => this.candPanel.replaceChildren(...panel));
-    this.fit();
   }
 
   renderLibrary() {
@@ -973,6 +991,13 @@ export class AppView {
     this.t.close();
     this.frames?.clear();
   }
+}
+
+/** The refusals of a task that has ended, in the past: "click and propagate ignored while
+ * training: do them again now". */
+export function refusedText(whats, busy) {
+  const list = whats.length < 2 ? whats.join("") : `${whats.slice(0, -1).join(", ")} and ${whats.at(-1)}`;
+  return `${list} ignored while ${busy}: do ${whats.length < 2 ? "it" : "them"} again now`;
 }
 
 /** The chart hover state in words: "iou:12", "training:epoch:3", "training:run:0" or "". */

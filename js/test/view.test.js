@@ -29,7 +29,7 @@ g.OffscreenCanvas = class {
 };
 g.createImageBitmap = async () => ({ close() {} });
 
-const { AppView } = await import("../src/widget.js");
+const { AppView, refusedText } = await import("../src/widget.js");
 const { encodeLabelMap } = await import("../src/masks.js");
 
 function model(extra = {}) {
@@ -114,8 +114,8 @@ test("busy: presses are refused with a message, navigation stays live", () => {
   assert.equal(m.get("frame"), 1);
   assert.equal(root.querySelector(".ll-prop-fwd").disabled, true);
   assert.equal(root.querySelector(".ll-stop").disabled, false);
-  m.set("busy", ""); // the task ended: its last refusal is restated, in the past
-  assert.equal(root.dataset.notice, "candidates ignored while training: do it again now");
+  m.set("busy", ""); // the task ended: its refusals are restated, in the past
+  assert.equal(root.dataset.notice, "propagate and candidates ignored while training: do them again now");
   v.destroy();
 });
 
@@ -135,6 +135,18 @@ test("a refusal during a short task is still readable after it ends", (t) => {
   m.set("busy", "undo");
   m.set("busy", "");
   assert.equal(root.dataset.notice, "");
+  v.destroy();
+});
+
+test("every refusal of a task is restated after it, in the past tense", () => {
+  const m = model({ busy: "training" });
+  const { v, root } = view(m);
+  key(root, "p");
+  key(root, "c");
+  key(root, "p"); // the same press twice is named once
+  m.set("busy", "");
+  assert.equal(root.dataset.notice, "propagate and candidates ignored while training: do them again now");
+  assert.equal(refusedText(["click", "propagate", "undo"], "training"), "click, propagate and undo ignored while training: do them again now");
   v.destroy();
 });
 

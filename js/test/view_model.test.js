@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 
 import { EVENTS, NAVIGATION, WHAT } from "../src/events.js";
 import { Gate, Transport, refusal } from "../src/transport.js";
-import { fitBox, maxFrameHeight } from "../src/layout.js";
+import { candidatesBeside, cropSide, fitBox, maxFrameHeight } from "../src/layout.js";
 import { cellColor, cellX, frameAtX, timelineHeight } from "../src/timeline.js";
-import { cropBox, candidateName, plural } from "../src/candidates.js";
+import { candidateScores, cropBox, candidateName, plural } from "../src/candidates.js";
 import { FakeModel } from "./fake_model.js";
 
 test("idle: actions go out with their frame", () => {
@@ -106,7 +106,7 @@ test("candidates: one crop around every box, names, grammar", () => {
 });
 
 // ---- issue #12, item 7: hover values ----------------------------------------------------------
-import { fixed2, frameAtX as iouFrameAt, iouReadout, trainingHoverAt, trainingReadout } from "../src/curves.js";
+import { consecutiveRuns, fixed2, frameAtX as iouFrameAt, iouReadout, trainingHoverAt, trainingReadout } from "../src/curves.js";
 import { REVIEW_COLOR, drawTimeline, nextReview, reviewFrames, reviewMark } from "../src/timeline.js";
 
 const CURVES = {
@@ -209,4 +209,30 @@ test("keys: R / Shift+R jump to the next / previous frame to review", async () =
   assert.deepEqual(keyAction({ key: "R", shiftKey: true }), { type: "review", dir: -1 });
   assert.deepEqual(keyAction({ key: "R" }), { type: "review", dir: 1 }); // caps lock
   assert.equal(keyAction({ key: "r", ctrlKey: true }), null);
+});
+
+test("the IoU line is drawn within runs of consecutive frames only", () => {
+  const pts = [[0, 1], [12, 1], [13, 0.8], [14, 0.7], [20, 0.5]];
+  assert.deepEqual(consecutiveRuns(pts), [[[0, 1]], [[12, 1], [13, 0.8], [14, 0.7]], [[20, 0.5]]]);
+  assert.deepEqual(consecutiveRuns([]), []);
+});
+
+test("candidates go beside the frame only where the width leaves room", () => {
+  assert.equal(candidatesBeside(628, 968), true); // 332 px free
+  assert.equal(candidatesBeside(800, 968), true); // 160 px free, the least
+  assert.equal(candidatesBeside(801, 968), false);
+  assert.equal(candidatesBeside(968, 968), false); // the frame fills the width
+});
+
+test("candidate captions in words: predicted IoU and presence as a percentage", () => {
+  assert.deepEqual(candidateScores({ score: 0.8612, obj_score: 6.9 }), ["predicted IoU 0.86", "present 100 %"]);
+  assert.deepEqual(candidateScores({ score: 0.5, obj_score: -4 }), ["predicted IoU 0.50", "present 2 %"]);
+  assert.deepEqual(candidateScores({ score: null, obj_score: null }), ["predicted IoU –", "present –"]);
+});
+
+test("crops beside the frame grow into the room, in the best number of columns", () => {
+  assert.equal(cropSide(2, 332, 628), 219); // one column: (628 - 54 - 8) / 2 - 64
+  assert.equal(cropSide(4, 332, 628), 154); // two columns: (332 - 8) / 2 - 8
+  assert.equal(cropSide(1, 1000, 1000), 320); // at most 320
+  assert.equal(cropSide(6, 170, 300), 96); // at least 96 (the panel scrolls)
 });

@@ -298,6 +298,15 @@ function trainingReadout(curves, hover) {
   }
   return "";
 }
+function consecutiveRuns(pts) {
+  const runs = [];
+  for (const p of pts) {
+    const last = runs.at(-1);
+    if (last && p[0] === last.at(-1)[0] + 1) last.push(p);
+    else runs.push([p]);
+  }
+  return runs;
+}
 function setup(canvas) {
   const dpr = globalThis.devicePixelRatio || 1;
   const w = canvas.clientWidth || canvas.width;
@@ -344,7 +353,7 @@ function drawIouChart(canvas, curves, { numFrames, frame, colors, hover = null }
     ctx.strokeStyle = rgba(col, 1);
     ctx.fillStyle = rgba(col, 1);
     ctx.lineWidth = 1.5;
-    if (pts.length > 1) polyline(ctx, pts, sx, sy);
+    for (const run of consecutiveRuns(pts)) if (run.length > 1) polyline(ctx, run, sx, sy);
     for (const [x, y] of pts) ctx.fillRect(sx(x) - 1, sy(y) - 1, 2, 2);
   }
   for (const m of curves?.marks ?? []) {
@@ -395,7 +404,7 @@ function drawTrainingChart(canvas, curves, { hover = null } = {}) {
     ctx.fillStyle = "rgb(40,170,60)";
     const iouText = `\u2014 IoU vs your mask ${lastIou === null ? "\u2013" : lastIou.toFixed(2)}`;
     ctx.fillText(iouText, pad, h2 - 2);
-    const lossText = `- - loss (\xF7 ${maxLoss.toPrecision(2)})`;
+    const lossText = `- - loss (top ${maxLoss.toPrecision(2)})`;
     const lossX = pad + ctx.measureText(iouText).width + 8;
     if (lossX + ctx.measureText(lossText).width <= split - 4) {
       ctx.fillStyle = "rgb(230,120,30)";
@@ -546,6 +555,17 @@ function maxFrameHeight(size, visible, others, min = 120) {
 }
 function candidatesBeside(frameW, availW, { minSide = 160, gap = 8 } = {}) {
   return availW - frameW - gap >= minSide;
+}
+var CROP_SIDE = 132;
+function cropSide(n, width, height) {
+  let best = 0;
+  for (let cols = 1; cols <= Math.max(1, n); cols++) {
+    const rows = Math.ceil(n / cols);
+    const byW = (width - 8 * (cols - 1)) / cols - 8;
+    const byH = (height - 54 - 8 * (rows - 1)) / rows - 64;
+    best = Math.max(best, Math.min(byW, byH));
+  }
+  return Math.floor(Math.min(320, Math.max(96, best)));
 }
 
 // src/draw.js
@@ -1069,7 +1089,7 @@ var AppView = class {
       if (t.get("busy")) return;
       this.statusSuperseded = null;
       const r = this.refused;
-      if (r) this.showNotice(`${r.what} ignored while ${r.busy}: do it again now`, { supersede: false });
+      if (r) this.showNotice(refusedText(r.whats, r.busy), { supersede: false });
       else this.clearNotice();
     });
     for (const name of ["busy", "progress", "training", "lit", "can_undo", "can_redo", "status", "error"]) {
@@ -1447,7 +1467,11 @@ var AppView = class {
    * `refused`: what a busy refusal refused. */
   showNotice(text, { refused = "", supersede = true } = {}) {
     this.notice = text;
-    this.refused = refused ? { what: refused, busy: this.t.get("busy") || "busy" } : null;
+    if (refused) {
+      const busy = this.t.get("busy") || "busy";
+      const whats = this.refused?.busy === busy ? this.refused.whats : [];
+      this.refused = { whats: whats.includes(refused) ? whats : [...whats, refused], busy };
+    } else this.refused = null;
     if (supersede) this.statusSuperseded = this.t.get("status") || "";
     this.root.dataset.notice = text;
     clearTimeout(this.noticeTimer);
@@ -1617,6 +1641,12 @@ var AppView = class {
     panel.style.width = beside ? `${width}px` : "";
     panel.style.maxHeight = beside ? `${height}px` : "";
     this.root.dataset.candidatesAt = panel.hidden ? "" : beside ? "beside" : "below";
+    const side = beside ? cropSide(this.cands.length, width, height) : CROP_SIDE;
+    if (side !== this.cropSide) {
+      this.cropSide = side;
+      this.root.dataset.cropSide = String(side);
+      if (!panel.hidden) this.fillCandidates();
+    }
   }
   renderCandidates() {
     if (!this.cands.length) {
@@ -1628,11 +1658,17 @@ var AppView = class {
       return;
     }
     this.candPanel.hidden = false;
+    this.fillCandidates();
+    this.fit();
+  }
+  /** The panel's content at the current crop size. */
+  fillCandidates() {
     const f = this.t.get("candidates_frame");
     const panel = candidatePanel({
       cands: this.cands,
       frame: f,
       bmp: this.frames.peek(f),
+      side: this.cropSide ?? CROP_SIDE,
       onAccept: (i) => this.accept(i),
       onReject: () => this.reject(),
       onHover: (i) => {
@@ -1641,7 +1677,6 @@ var AppView = class {
       }
     });
     this.keepFocus(() => this.candPanel.replaceChildren(...panel));
-    this.fit();
   }
   renderLibrary() {
     const lib = this.t.get("adapters") || {};
@@ -1848,6 +1883,10 @@ var AppView = class {
     this.frames?.clear();
   }
 };
+function refusedText(whats, busy) {
+  const list = whats.length < 2 ? whats.join("") : `${whats.slice(0, -1).join(", ")} and ${whats.at(-1)}`;
+  return `${list} ignored while ${busy}: do ${whats.length < 2 ? "it" : "them"} again now`;
+}
 function hoverKey(v) {
   if (!v) return "";
   if (v.chart === "iou") return `iou:${v.frame}`;
@@ -1868,5 +1907,6 @@ function render({ model, el }) {
 var widget_default = { render };
 export {
   AppView,
-  widget_default as default
+  widget_default as default,
+  refusedText
 };

@@ -220,9 +220,13 @@ def accept(c: Controller, ev: E.Accept) -> None:
         raise InputError(f"the candidates shown are of frame {frame}, not {ev.frame}")
     if not 0 <= ev.index < len(c.app.candidates):
         raise InputError(f"there is no candidate {ev.index + 1} (1–{len(c.app.candidates)})")
+    expert = c.app.candidates[ev.index].get("expert")
+    name = "SAM2" if expert is None else f"expert {expert}"  # as the panel names it
     c.s.accept(frame, obj, ev.index)
     c.idle(
-        f"accepted candidate {ev.index + 1} on frame {frame}", candidates=[], candidates_frame=-1
+        f"accepted candidate {ev.index + 1} ({name}) on frame {frame}",
+        candidates=[],
+        candidates_frame=-1,
     )
 
 
