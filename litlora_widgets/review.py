@@ -301,10 +301,13 @@ def frame_signals(
             why = f"{d} frames from confirmed frame {anchor}"
             sig["distance"] = (d / (d + distance_scale), why)
             u = (low_fwd if away == 1 else low_bwd).get(t)
-            if u is not None:
+            if u is not None:  # on this frame itself, its IoU is a reason of its own
+                fell = f"SAM2's IoU fell to {iou[u]:.2f} on frame {u}"
                 sig["unsure_before"] = (
                     min(1.0, max(0.0, 1.0 - iou[u])),
-                    f"SAM2 unsure on frame {u} (IoU {iou[u]:.2f}) since confirmed frame {anchor}",
+                    f"SAM2's lowest IoU since confirmed frame {anchor}"
+                    if u == t
+                    else f"{fell}, after confirmed frame {anchor}",
                 )
         ahead = [t + away * j for j in range(1, AHEAD + 1)]
         ahead = [u for u in ahead if u in iou and states[u].kind == "tracked"]
