@@ -12,6 +12,7 @@ frame. Events from Python (``LitLoraApp.dispatch``) name their frame and queue a
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import traceback
 from collections.abc import Callable
@@ -281,15 +282,20 @@ class Controller:
         losses: list[float | None] = []
         ious: list[float | None] = []
         throttle = Throttle(0.2)
-        t0 = time.perf_counter()
+        first: list[tuple[float, int]] = []  # (time, epoch) of the first report
 
         def cb(epoch: int, loss: float, iou: float) -> None:
             losses.append(finite(loss))
             ious.append(finite(iou))
             if self.cancel.is_set():
                 self.s.cancel()
-            if throttle.ready():
-                per = (time.perf_counter() - t0) / max(epoch, 1)
+            now = time.perf_counter()
+            first[:] = first or [(now, epoch)]
+            if throttle.ready(now):
+                # the pace since the first epoch: that one also pays for the setup, which
+                # made the first estimate ~50x too long ("≤ 94 s left" for 1.6 s)
+                t1, e1 = first[0]
+                per = (now - t1) / (epoch - e1) if epoch > e1 else math.nan
                 total = max(max_epochs, epoch)
                 curves = dict(self.app.curves)
                 curves["live"] = {"losses": list(losses), "ious": list(ious)}
