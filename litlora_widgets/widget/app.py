@@ -69,9 +69,7 @@ class LitLoraApp(anywidget.AnyWidget):
     busy = t.Unicode("").tag(sync=True)  # what the worker is doing, "" when idle
     progress = t.Dict().tag(sync=True)  # {done, total, label}
     training = t.Dict().tag(sync=True)  # {active, epoch, max_epochs, seconds_left, loss, iou}
-    notice = t.Dict().tag(
-        sync=True
-    )  # {text, n, refused}: a press refused or dropped, shown briefly
+    notice = t.Dict().tag(sync=True)  # {text, n, refused}: a refused or dropped press
     can_undo = t.Bool(False).tag(sync=True)
     can_redo = t.Bool(False).tag(sync=True)
     status = t.Unicode("").tag(sync=True)

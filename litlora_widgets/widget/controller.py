@@ -282,19 +282,20 @@ class Controller:
         losses: list[float | None] = []
         ious: list[float | None] = []
         throttle = Throttle(0.2)
-        first: list[tuple[float, int]] = []  # (time, epoch) of the first report
+        first: tuple[float, int] | None = None  # (time, epoch) of the first report
 
         def cb(epoch: int, loss: float, iou: float) -> None:
+            nonlocal first
             losses.append(finite(loss))
             ious.append(finite(iou))
             if self.cancel.is_set():
                 self.s.cancel()
             now = time.perf_counter()
-            first[:] = first or [(now, epoch)]
+            first = first or (now, epoch)
             if throttle.ready(now):
                 # the pace since the first epoch: that one also pays for the setup, which
                 # made the first estimate ~50x too long ("≤ 94 s left" for 1.6 s)
-                t1, e1 = first[0]
+                t1, e1 = first
                 per = (now - t1) / (epoch - e1) if epoch > e1 else math.nan
                 total = max(max_epochs, epoch)
                 curves = dict(self.app.curves)
