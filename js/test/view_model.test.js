@@ -106,7 +106,7 @@ test("candidates: one crop around every box, names, grammar", () => {
 });
 
 // ---- issue #12, item 7: hover values ----------------------------------------------------------
-import { consecutiveRuns, fixed2, frameAtX as iouFrameAt, iouReadout, trainingHoverAt, trainingReadout } from "../src/curves.js";
+import { consecutiveRuns, drawTrainingChart, fixed2, frameAtX as iouFrameAt, iouReadout, trainingHoverAt, trainingReadout } from "../src/curves.js";
 import { REVIEW_COLOR, drawTimeline, nextReview, reviewFrames, reviewMark } from "../src/timeline.js";
 
 const CURVES = {
@@ -235,4 +235,19 @@ test("crops beside the frame grow into the room, in the best number of columns",
   assert.equal(cropSide(4, 332, 628), 154); // two columns: (332 - 8) / 2 - 8
   assert.equal(cropSide(1, 1000, 1000), 320); // at most 320
   assert.equal(cropSide(6, 170, 300), 96); // at least 96 (the panel scrolls)
+});
+
+test("the training chart's 'per correction' title only where it fits", () => {
+  // a canvas whose context records the texts drawn; 10 px sans-serif ≈ 6 px a character
+  const chart = (width) => {
+    const texts = [];
+    const ctx = new Proxy(
+      { fillText: (t) => texts.push(t), measureText: (t) => ({ width: 6 * t.length }) },
+      { get: (o, k) => (k in o ? o[k] : () => {}), set: () => true },
+    );
+    drawTrainingChart({ clientWidth: width, clientHeight: 80, width, height: 80, getContext: () => ctx }, {});
+    return texts;
+  };
+  assert.deepEqual(chart(400), ["no training yet", "per correction"]); // 120 px beside: 6 + 84 fit
+  assert.deepEqual(chart(250), ["no training yet"]); // 75 px: cut before, now left out
 });

@@ -387,7 +387,7 @@ function drawTrainingChart(canvas, curves, { hover = null } = {}) {
   ctx.fillStyle = "rgba(128,128,128,0.9)";
   const title = live ? "training\u2026" : cur ? "last correction" : "no training yet";
   ctx.fillText(title, pad, 10);
-  ctx.fillText("per correction", split + pad, 10);
+  if (split + pad + ctx.measureText("per correction").width <= w - 2) ctx.fillText("per correction", split + pad, 10);
   if (cur && cur.ious?.length) {
     const sy = scale(0, 1, h2 - 14, 14);
     ctx.lineWidth = 1.5;
