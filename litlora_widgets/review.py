@@ -305,9 +305,9 @@ def frame_signals(
                 fell = f"SAM2's IoU fell to {iou[u]:.2f} on frame {u}"
                 sig["unsure_before"] = (
                     min(1.0, max(0.0, 1.0 - iou[u])),
-                    f"SAM2's lowest IoU since confirmed frame {anchor}"
+                    f"the lowest SAM2 IoU from confirmed frame {anchor} to here"
                     if u == t
-                    else f"{fell}, after confirmed frame {anchor}",
+                    else f"{fell}, between confirmed frame {anchor} and here",
                 )
         ahead = [t + away * j for j in range(1, AHEAD + 1)]
         ahead = [u for u in ahead if u in iou and states[u].kind == "tracked"]

@@ -289,11 +289,11 @@ def test_unsure_before_and_after_signals_follow_the_tracking_direction():
     # frames 1-3 are nearer frame 0 (ties go forward): tracked forward from it
     assert sig[1]["unsure_before"] == (
         pytest.approx(0.1),
-        "SAM2's lowest IoU since confirmed frame 0",
+        "the lowest SAM2 IoU from confirmed frame 0 to here",
     )
     assert sig[3]["unsure_before"] == (
         pytest.approx(0.7),
-        "SAM2's IoU fell to 0.30 on frame 2, after confirmed frame 0",
+        "SAM2's IoU fell to 0.30 on frame 2, between confirmed frame 0 and here",
     )
     assert sig[1]["unsure_after"] == (
         pytest.approx(0.7),
