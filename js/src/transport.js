@@ -50,6 +50,13 @@ export function refusal(type, busy) {
   return `busy: ${busy}, ${WHAT[type] ?? type} ignored (■ Stop cancels)`;
 }
 
+/** The refusals of a task that has ended, in the past: "click and propagate ignored while
+ * training: do them again now" (`whats`: WHAT's words, `busy`: the task). */
+export function refusedText(whats, busy) {
+  const list = whats.length < 2 ? whats.join("") : `${whats.slice(0, -1).join(", ")} and ${whats.at(-1)}`;
+  return `${list} ignored while ${busy}: do ${whats.length < 2 ? "it" : "them"} again now`;
+}
+
 export class Gate {
   /** `notify(text, refused)` shows a refusal next to the controls; `refused` names what was
    * refused for the view to restate once the task has ended. */

@@ -22,8 +22,8 @@ import {
   trainingLayout,
   trainingReadout,
 } from "./curves.js";
-import { EVENTS } from "./events.js";
-import { Gate, Transport } from "./transport.js";
+import { EVENTS, WHAT } from "./events.js";
+import { Gate, Transport, refusal, refusedText } from "./transport.js";
 import { CROP_SIDE, candidatesBeside, cropSide, fitBox, maxFrameHeight, visibleHeight } from "./layout.js";
 import { clearCanvas, drawFrame, drawMaskLayer, drawPoints, drawSingleMask } from "./draw.js";
 import { Pointer } from "./pointer.js";
@@ -254,9 +254,7 @@ export class AppView {
     this.litBox.addEventListener("change", () => {
       if (this.t.get("busy")) {
         this.litBox.checked = Boolean(this.t.get("lit"));
-        this.showNotice(`busy: ${this.t.get("busy")}, LIT switch ignored (■ Stop cancels)`, {
-          refused: "LIT switch",
-        });
+        this.showNotice(refusal(EVENTS.LIT, this.t.get("busy")), { refused: WHAT.lit });
         return;
       }
       this.t.set("lit", this.litBox.checked);
@@ -991,13 +989,6 @@ export class AppView {
     this.t.close();
     this.frames?.clear();
   }
-}
-
-/** The refusals of a task that has ended, in the past: "click and propagate ignored while
- * training: do them again now". */
-export function refusedText(whats, busy) {
-  const list = whats.length < 2 ? whats.join("") : `${whats.slice(0, -1).join(", ")} and ${whats.at(-1)}`;
-  return `${list} ignored while ${busy}: do ${whats.length < 2 ? "it" : "them"} again now`;
 }
 
 /** The chart hover state in words: "iou:12", "training:epoch:3", "training:run:0" or "". */

@@ -29,7 +29,8 @@ g.OffscreenCanvas = class {
 };
 g.createImageBitmap = async () => ({ close() {} });
 
-const { AppView, refusedText } = await import("../src/widget.js");
+const { AppView } = await import("../src/widget.js");
+const { refusedText } = await import("../src/transport.js");
 const { encodeLabelMap } = await import("../src/masks.js");
 
 function model(extra = {}) {
@@ -147,6 +148,20 @@ test("every refusal of a task is restated after it, in the past tense", () => {
   m.set("busy", "");
   assert.equal(root.dataset.notice, "propagate and candidates ignored while training: do them again now");
   assert.equal(refusedText(["click", "propagate", "undo"], "training"), "click, propagate and undo ignored while training: do them again now");
+  v.destroy();
+});
+
+test("the LIT switch while busy is refused like a press, and restated after the task", () => {
+  const m = model({ busy: "training", lit: true });
+  const { v, root } = view(m);
+  const box = root.querySelector(".ll-lit");
+  box.checked = false;
+  box.dispatchEvent(new Event("change"));
+  assert.equal(box.checked, true);
+  assert.equal(m.get("lit"), true);
+  assert.equal(root.dataset.notice, "busy: training, LIT switch ignored (■ Stop cancels)");
+  m.set("busy", "");
+  assert.equal(root.dataset.notice, "LIT switch ignored while training: do it again now");
   v.destroy();
 });
 

@@ -509,6 +509,10 @@ function refusal(type, busy) {
   if (NAVIGATION.includes(type) || !busy) return "";
   return `busy: ${busy}, ${WHAT[type] ?? type} ignored (\u25A0 Stop cancels)`;
 }
+function refusedText(whats, busy) {
+  const list = whats.length < 2 ? whats.join("") : `${whats.slice(0, -1).join(", ")} and ${whats.at(-1)}`;
+  return `${list} ignored while ${busy}: do ${whats.length < 2 ? "it" : "them"} again now`;
+}
 var Gate = class {
   /** `notify(text, refused)` shows a refusal next to the controls; `refused` names what was
    * refused for the view to restate once the task has ended. */
@@ -1190,9 +1194,7 @@ var AppView = class {
     this.litBox.addEventListener("change", () => {
       if (this.t.get("busy")) {
         this.litBox.checked = Boolean(this.t.get("lit"));
-        this.showNotice(`busy: ${this.t.get("busy")}, LIT switch ignored (\u25A0 Stop cancels)`, {
-          refused: "LIT switch"
-        });
+        this.showNotice(refusal(EVENTS.LIT, this.t.get("busy")), { refused: WHAT.lit });
         return;
       }
       this.t.set("lit", this.litBox.checked);
@@ -1883,10 +1885,6 @@ var AppView = class {
     this.frames?.clear();
   }
 };
-function refusedText(whats, busy) {
-  const list = whats.length < 2 ? whats.join("") : `${whats.slice(0, -1).join(", ")} and ${whats.at(-1)}`;
-  return `${list} ignored while ${busy}: do ${whats.length < 2 ? "it" : "them"} again now`;
-}
 function hoverKey(v) {
   if (!v) return "";
   if (v.chart === "iou") return `iou:${v.frame}`;
@@ -1907,6 +1905,5 @@ function render({ model, el }) {
 var widget_default = { render };
 export {
   AppView,
-  widget_default as default,
-  refusedText
+  widget_default as default
 };

@@ -88,9 +88,10 @@ class Controller:
             elif isinstance(ev, E.ClearError):
                 self.app.error = ""
             else:
-                if from_ui and (reason := self.refusal(ev)):
+                busy = self.busy_now()
+                if from_ui and (reason := self.refusal(ev, busy)):
                     # restated by the view after the task when refused for being busy
-                    self.notify(reason, refused=ev.what if self.busy_now() else "")
+                    self.notify(reason, refused=ev.what if busy else "")
                     return
                 if ev.long:
                     with self._long_lock:
@@ -100,9 +101,9 @@ class Controller:
             label = content.type if isinstance(content, E.Event) else content.get("type")
             self._on_error(str(label), exc)
 
-    def refusal(self, ev: E.Event) -> str:
-        """Why a front-end event cannot run now ("" when it can)."""
-        if busy := self.busy_now():
+    def refusal(self, ev: E.Event, busy: str) -> str:
+        """Why a front-end event cannot run now ("" when it can); ``busy``: ``busy_now()``."""
+        if busy:
             return f"busy: {busy}, {ev.what} ignored (■ Stop cancels)"
         f = ev.on_frame
         if f is not None and f != self.app.frame:
