@@ -154,11 +154,32 @@ def test_ray_equals_serial_and_resumes_across_backends(data, serial, cluster, tm
     assert _no_timing(s_again) == _no_timing(s_serial)
 
 
+def _spy_ray_cancel(monkeypatch) -> list:
+    """Record ``ray.cancel`` calls (and still make them)."""
+    calls: list = []
+    real = ray.cancel
+
+    def spy(ref, **kw):
+        calls.append(ref)
+        return real(ref, **kw)
+
+    monkeypatch.setattr(ray, "cancel", spy)
+    return calls
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["ctrl-c", "event"])
-def test_ray_cancel_keeps_finished_videos_and_resumes(data, serial, cluster, tmp_path, how):
+def test_ray_cancel_keeps_finished_videos_and_resumes(
+    data, serial, cluster, tmp_path, how, monkeypatch
+):
     """Ctrl-C (a real SIGINT to this process) or the cancel event once the first video is
-    written: the other tasks are cancelled, the finished video kept, a re-run completes."""
+    written: the other tasks are stopped, the finished video kept, a re-run completes.
+
+    Without ``ray.cancel``: in Ray 2.60 cancelling a task whose result is already on its way
+    aborts the driver (``task_manager.cc: Check failed: ... Tried to complete task that was
+    not pending``, exit 1; forced or not). Two videos of one length end together, so the
+    first one written made that race likely: the project's CI died of it here."""
+    cancels = _spy_ray_cancel(monkeypatch)
     out = tmp_path / "cancel"
     cancel = threading.Event()
     fired = threading.Event()
@@ -196,15 +217,18 @@ def test_ray_cancel_keeps_finished_videos_and_resumes(data, serial, cluster, tmp
     assert s["complete"] is False, why
     n_done = len(s["videos"]) + len(s["errors"])
     assert 1 <= n_done < 4  # the others were cancelled, not waited for
+    assert cancels == []  # the tasks were told to stop through the run's flag
     assert ray.is_initialized()  # the test's cluster survives; only the tasks were cancelled
     s2 = evaluate(data, out=out, backend="ray", **KW)  # resume finishes the rest
     assert _no_timing(s2) == _no_timing(serial[0])
 
 
 @pytest.mark.slow
-def test_ray_says_when_no_node_can_run_a_video(data, cluster, tmp_path, capsys):
+def test_ray_says_when_no_node_can_run_a_video(data, cluster, tmp_path, capsys, monkeypatch):
     """--gpus-per-video 1 on CPU-only nodes: Ray would queue the tasks silently for ever; the
-    user is told why nothing starts and what to do, and can still cancel."""
+    user is told why nothing starts and what to do, and can still cancel: tasks that no node
+    can run never reached a worker, so ``ray.cancel`` takes them off the queue safely."""
+    cancels = _spy_ray_cancel(monkeypatch)
     out = tmp_path / "gpu"
     cancel = threading.Event()
     timer = threading.Timer(2.0, cancel.set)
@@ -218,6 +242,22 @@ def test_ray_says_when_no_node_can_run_a_video(data, cluster, tmp_path, capsys):
     assert "needs 1 CPUs and 1 GPUs (nodes: 2 CPUs and 0 GPUs)" in err
     assert "lower --gpus-per-video (0: CPUs only)" in err
     assert s["complete"] is False and list((out / "videos").glob("*.json")) == []
+    assert len(cancels) == 4  # a, b, c and broken, none left queued on the cluster
+
+
+@pytest.mark.slow
+def test_a_ray_task_started_after_the_stop_runs_no_video(cluster):
+    """A task that starts once its run was stopped (queued behind the others) ends at once
+    with ``Cancelled``, before it reads its video (the spec here has none)."""
+    from litlora_widgets.errors import Cancelled
+    from litlora_widgets.evaluation.backends import StopFlag, _ray_task
+
+    flag = ray.remote(num_cpus=0)(StopFlag).remote()
+    ray.get(flag.set.remote())
+    with pytest.raises(ray.exceptions.RayTaskError) as e:
+        ray.get(ray.remote(max_retries=0)(_ray_task).remote({"video": {"name": "x"}}, flag))
+    assert isinstance(e.value.as_instanceof_cause(), Cancelled), e.value
+    assert "video x: evaluation stopped before it started" in str(e.value)
 
 
 def test_no_node_fits_reads_live_nodes_only():

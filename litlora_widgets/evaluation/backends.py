@@ -3,11 +3,12 @@
 Every backend runs the same pure ``run_video(spec)`` and hands each result to ``finish`` as soon
 as it arrives (the caller writes it to ``out/videos/<video>.json``), so a re-run resumes
 whatever backend wrote the finished videos, and the summary does not depend on the backend.
-Each backend stops on Ctrl-C or on ``cancel`` and cancels the work still queued or running.
+Each backend stops on Ctrl-C or on ``cancel`` and stops the work still queued or running.
 """
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import sys
@@ -75,15 +76,63 @@ def _no_node_fits(nodes: list[dict], cpus: float, gpus: float) -> str | None:
     )
 
 
-def _ray_task(spec: dict) -> dict:
-    """A Ray task: one video. Never raises for a bad video (``run_video`` reports it).
+class StopFlag:
+    """One run's stop flag, held by a small async Ray actor: the driver sets it, the tasks
+    watch it.
+
+    Ray runs are stopped this way, not with ``ray.cancel``: in Ray 2.60 cancelling a task
+    whose result is already on its way back aborts the driver process (``task_manager.cc:
+    Check failed: ... Tried to complete task that was not pending``, exit 1), forced or not.
+    Videos of one length end together, so a Ctrl-C after the first result hit that often;
+    in a notebook it kills the kernel."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    async def set(self) -> None:
+        self._event.set()
+
+    async def is_set(self) -> bool:
+        return self._event.is_set()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+
+
+class _TaskStop:
+    """``cancel`` for ``run_video`` in a Ray task (it checks once per frame). It watches the
+    run's ``StopFlag`` through futures, never a blocking ``ray.get``: a task blocked in
+    ``ray.get`` lends its CPU to the next queued task, and polling that way ran 3 tasks on
+    2 CPUs. A flag that is gone (its driver exited) counts as set."""
+
+    def __init__(self, flag) -> None:
+        self._now = flag.is_set.remote().future()
+        self._later = flag.wait.remote().future()  # completes when the flag is set
+
+    def was_set_at_start(self) -> bool:
+        try:
+            return bool(self._now.result())
+        except Exception:  # the actor died with its driver
+            return True
+
+    def is_set(self) -> bool:
+        return self._later.done()
+
+
+def _ray_task(spec: dict, flag) -> dict:
+    """A Ray task: one video. Never raises for a bad video (``run_video`` reports it); raises
+    ``Cancelled`` at the frame after ``flag`` (a ``StopFlag`` actor) is set, or before its
+    video when the run was stopped while it waited in the queue.
 
     The result records where it ran (``ray_node``: the Ray node id, ``ray_node_ip``, and
     ``ray_gpus``: the GPUs Ray gave the task), which the serial and process backends leave
     out; none of them changes the summary."""
     import ray
 
-    r = run_video(spec)
+    stop = _TaskStop(flag)
+    if stop.was_set_at_start():
+        raise Cancelled(f"video {spec['video']['name']}: evaluation stopped before it started")
+    r = run_video(spec, stop)
     r["ray_node"] = ray.get_runtime_context().get_node_id()
     r["ray_node_ip"] = ray.util.get_node_ip_address()
     r["ray_gpus"] = [str(g) for g in ray.get_gpu_ids()]  # Ray sets CUDA_VISIBLE_DEVICES to them
@@ -107,7 +156,7 @@ def run_ray(
     the node that ran it (``ray_node``). Results are passed to ``finish`` in the order they
     complete. A task that dies (a crashed
     worker, a lost node) becomes that video's error result while the others go on. Ctrl-C or
-    ``cancel`` cancels every task not yet finished and re-raises.
+    ``cancel`` stops every task not yet finished (``StopFlag``) and re-raises.
     """
     ray = import_ray()
     if cpus_per_video <= 0 or gpus_per_video < 0:
@@ -142,11 +191,12 @@ def run_ray(
         max_retries=0,
         scheduling_strategy="SPREAD",
     )(_ray_task)
+    flag = ray.remote(num_cpus=0)(StopFlag).remote()
     names: dict = {}
     pending: list = []
     try:
         for s in specs:
-            ref = task.remote({**s, "progress": False, "threads": threads})
+            ref = task.remote({**s, "progress": False, "threads": threads}, flag)
             names[ref] = s["video"]["name"]
             pending.append(ref)
         while pending:
@@ -166,9 +216,21 @@ def run_ray(
             if cancel is not None and cancel.is_set():
                 raise Cancelled("evaluation cancelled")
     except BaseException:
-        for ref in pending:
-            ray.cancel(ref, force=True)
+        _stop(ray, flag, pending, cpus_per_video, gpus_per_video)
         raise
     finally:
         if started:
             ray.shutdown()
+
+
+def _stop(ray, flag, pending: list, cpus: float, gpus: float) -> None:
+    """Stop the tasks still pending: running ones end at their next frame, queued ones as
+    they start. Only when no live node can run a task at all (so none reached a worker) are
+    they taken off the queue with ``ray.cancel``, which is safe for a task never sent."""
+    try:
+        ray.get(flag.set.remote(), timeout=30)
+    except ray.exceptions.RayError as e:
+        print(f"could not tell the Ray tasks to stop ({e}); they run to their end", file=sys.stderr)
+    if pending and _no_node_fits(ray.nodes(), cpus, gpus):
+        for ref in pending:
+            ray.cancel(ref)
