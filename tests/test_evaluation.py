@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +175,52 @@ def test_resume_determinism_and_bad_video(synth_dir, tmp_path):
             assert _strip_timing(o1) == _strip_timing(o3)
     with pytest.raises(ValueError, match="overwrite"):
         evaluate(synth_dir, out=tmp_path / "r", **{**kw, "threshold": 0.3})
+
+
+def _no_timing(summary: dict) -> str:
+    return json.dumps({k: v for k, v in summary.items() if k != "timing"}, sort_keys=True)
+
+
+@pytest.mark.slow
+def test_process_backend_equals_serial_and_cancel_stops_its_workers(synth_dir, tmp_path):
+    from conftest import moving_square_clip
+
+    """``workers=2`` (spawned processes) gives the serial summary (timing aside). The cancel
+    event, set once the first video is written, stops the videos still running at their
+    next frame and waits for them: no worker process computes on after ``evaluate`` returns
+    (it used to leave them running to the end of their video). A re-run completes."""
+    kw = dict(
+        model="random", image_size=256, seed=0, max_frames=2, lit_config=FAST_LIT, progress=False
+    )
+    serial = evaluate(synth_dir, out=tmp_path / "serial", **kw)
+    assert _no_timing(evaluate(synth_dir, out=tmp_path / "p", workers=2, **kw)) == _no_timing(
+        serial
+    )
+    # videos long enough to be stopped part-way (the first result is the broken one's error)
+    long_kw = {**kw, "max_frames": 12}
+    frames, masks = moving_square_clip(12)
+    data = tmp_path / "long"
+    _write_video(data, "a", frames, masks)
+    _write_video(data, "b", frames[:, ::-1].copy(), masks[:, ::-1].copy())
+    _write_video(data, "broken", frames, masks)
+    (data / "broken" / "masks" / "00001.png").unlink()
+    out = tmp_path / "cancel"
+    cancel = threading.Event()
+
+    def watch():
+        while not cancel.is_set():
+            if list((out / "videos").glob("*.json")):
+                cancel.set()
+            time.sleep(0.02)
+
+    threading.Thread(target=watch, daemon=True).start()
+    s = evaluate(data, out=out, workers=2, cancel=cancel, **long_kw)
+    left = multiprocessing.active_children()
+    written = sorted(p.name for p in (out / "videos").glob("*.json"))
+    assert s["complete"] is False and left == [], (left, written)
+    assert 1 <= len(written) < 3
+    again = evaluate(data, out=out, workers=2, **long_kw)
+    assert again["complete"] is True and again["videos"] == ["a", "b"]
 
 
 @pytest.mark.skipif(not TINY_WEIGHTS.is_file(), reason=f"no embedded weights at {TINY_WEIGHTS}")

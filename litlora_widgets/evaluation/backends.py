@@ -28,16 +28,35 @@ def run_serial(specs: list[dict], finish: Finish, cancel: threading.Event | None
         finish(run_video(spec, cancel))
 
 
+#: in a worker process of ``run_processes``: the run's stop event (the pool's initializer)
+_process_stop = None
+
+
+def _init_process(stop) -> None:
+    global _process_stop
+    _process_stop = stop
+
+
+def _process_task(spec: dict) -> dict:
+    return run_video(spec, _process_stop)
+
+
 def run_processes(
     specs: list[dict], workers: int, finish: Finish, cancel: threading.Event | None
 ) -> None:
-    """Videos in spawned processes (fork is unsafe with torch threads)."""
+    """Videos in spawned processes (fork is unsafe with torch threads). On Ctrl-C or
+    ``cancel`` the workers stop at their next frame (an event they share) and are waited
+    for: no process computes on after this returns (a notebook's interrupt reaches only the
+    kernel, so the workers would otherwise finish their videos unseen)."""
     threads = max(1, (os.cpu_count() or 1) // workers)
     ctx = multiprocessing.get_context("spawn")
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    stop = ctx.Event()
+    ex = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_process, initargs=(stop,)
+    )
     try:
         pending = {
-            ex.submit(run_video, {**s, "progress": False, "threads": threads}) for s in specs
+            ex.submit(_process_task, {**s, "progress": False, "threads": threads}) for s in specs
         }
         while pending:
             fin, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
@@ -46,7 +65,8 @@ def run_processes(
             if cancel is not None and cancel.is_set():
                 raise Cancelled("evaluation cancelled")
     except BaseException:
-        ex.shutdown(wait=False, cancel_futures=True)
+        stop.set()
+        ex.shutdown(wait=True, cancel_futures=True)
         raise
     ex.shutdown()
 
