@@ -249,8 +249,12 @@ def _stop(ray, flag, pending: list, cpus: float, gpus: float) -> None:
     they taken off the queue with ``ray.cancel``, which is safe for a task never sent."""
     try:
         ray.get(flag.set.remote(), timeout=30)
-    except ray.exceptions.RayError as e:
-        print(f"could not tell the Ray tasks to stop ({e}); they run to their end", file=sys.stderr)
-    if pending and _no_node_fits(ray.nodes(), cpus, gpus):
-        for ref in pending:
-            ray.cancel(ref)
+        if pending and _no_node_fits(ray.nodes(), cpus, gpus):
+            for ref in pending:
+                ray.cancel(ref)
+    except Exception as e:  # e.g. the cluster is gone too; the stop's own cause goes on
+        print(
+            f"could not tell the Ray tasks to stop ({type(e).__name__}: {e}); "
+            "they may run to their end",
+            file=sys.stderr,
+        )
