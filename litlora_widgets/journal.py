@@ -207,7 +207,7 @@ class Journal:
                     f"{workdir} already holds a session journal with recorded actions; resume "
                     f"it with Session.resume({str(workdir)!r}, predictor) or pass another workdir="
                 )
-            keep = _set_aside(path)
+            keep = set_aside(path)
             warnings.warn(
                 f"an earlier session of this video was kept as {keep}; "
                 "Session.resume(workdir, predictor, journal=...) continues it",
@@ -335,8 +335,9 @@ def _has_actions(path: Path) -> bool:
         return bool(f.readline())
 
 
-def _set_aside(path: Path) -> Path:
-    """Rename a journal so a new one can start; the name sorts by time (never lost)."""
+def set_aside(path: Path) -> Path:
+    """Rename a journal so a new one can start; the name sorts by time (never lost). A session
+    still writing to it goes on doing so under the new name (it holds the open file)."""
     keep = path.with_name(f"journal-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}.jsonl")
     os.replace(path, keep)
     return keep
@@ -370,7 +371,7 @@ def _make_current(workdir: Path, name: str) -> None:
         raise JournalError(f"no journal {name!r} in {workdir}; latest_journal() finds the newest")
     if current.is_file():
         if _has_actions(current):
-            _set_aside(current)
+            set_aside(current)
         else:
             current.unlink()
     os.replace(chosen, current)

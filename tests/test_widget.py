@@ -386,6 +386,41 @@ def test_annotate_resume_continues_the_autosaved_session(predictor):
     back.session.close()
 
 
+def test_rerunning_annotate_with_a_workdir_starts_a_new_session_and_keeps_the_earlier(
+    predictor, tmp_path
+):
+    """Re-running the cell with ``workdir=`` (the first widget still open, as in a notebook)
+    used to raise JournalError in place of the widget; it starts a new session, says so, and
+    the earlier one resumes whole, with what was done in it after the re-run too."""
+    frames, masks = moving_square_clip(num_frames=4)
+    work = tmp_path / "work"
+    first = annotate(frames, predictor, workdir=work)
+    first.session.add_object("square")
+    first.session.add_mask(0, 1, masks[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fresh = annotate(frames, predictor, workdir=work)
+    assert fresh.session.objects == {}
+    assert "earlier session of this video (2 actions" in fresh.model_notice
+    fresh.session.add_object("other")
+    first.session.add_mask(1, 1, masks[1])  # the first widget is still in use
+    for app in (first, fresh):
+        app.close()
+        app.session.close()
+    kept = sorted(work.glob("journal-*.jsonl"))
+    assert len(kept) == 1
+    back = annotate(frames, predictor, workdir=work, resume=True)  # the newest: fresh's
+    assert [o.name for o in back.session.objects.values()] == ["other"]
+    back.close()
+    back.session.close()
+    from litlora_widgets import Session
+
+    old = Session.resume(work, predictor, frames, journal=kept[0].name)
+    assert old.objects[1].name == "square"
+    assert np.array_equal(old.mask(1, 1), masks[1])
+    old.close()
+
+
 # ---- issue #12: the event protocol, busy rule, keyframes, timeline, progress ----------------
 def test_event_names_are_shared_with_the_js():
     from pathlib import Path

@@ -8,7 +8,6 @@ from ``js/``) sends the typed events of ``events.py``, which ``controller.py`` a
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +209,7 @@ def annotate(
         reference = gt if reference is None else reference
     if predictor is None:
         predictor = default_predictor()
-    from ..journal import latest_journal, workdir_for
+    from ..journal import JOURNAL, latest_journal, set_aside, workdir_for
 
     session, earlier = None, None
     if session_kw.get("autosave", True):
@@ -219,11 +218,13 @@ def annotate(
     if resume and earlier is not None:
         kw = {k: v for k, v in session_kw.items() if k != "workdir"}
         session = Session.resume(workdir, predictor, video, journal=earlier.name, **kw)
-    kept_notice = earlier_session_notice(earlier) if earlier is not None and not resume else ""
+    kept_notice = ""
+    if earlier is not None and not resume:  # re-running the cell: a new session
+        if earlier.name == JOURNAL:  # kept under a dated name, also in an explicit workdir=
+            earlier = set_aside(earlier)
+        kept_notice = earlier_session_notice(earlier)
     if session is None:
-        with warnings.catch_warnings():  # said in the widget instead, with what to do
-            warnings.filterwarnings("ignore", message="an earlier session of this video")
-            session = Session(predictor, video, lit=lit, **session_kw)
+        session = Session(predictor, video, lit=lit, **session_kw)
     if reference is not None:
         ref = np.asarray(reference) if isinstance(reference, (list, tuple)) else reference
         session.import_masks(ref, as_reference=True)
