@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import struct
 import threading
 import time
@@ -311,6 +312,40 @@ def test_export_with_nothing_to_export_says_so(app, tmp_path):
     assert app.wait(30)
     assert app.error == "export: nothing to export yet: click on the video to segment an object"
     assert not (tmp_path / "out").exists()
+
+
+def test_an_export_folder_that_cannot_be_written_is_named_in_the_users_words(app, tmp_path):
+    """A folder under a file, an empty field: the error says what to type, not a Python
+    exception ("unexpected error (FileNotFoundError): [Errno 2] …"); a relative folder is
+    reported as the absolute path the files went to."""
+    click(app, 0, 20, 30)
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    bad = tmp_path / "notes.txt" / "out"
+    for text, error in [
+        (
+            str(bad),
+            f"export: cannot make the folder {bad} (Not a directory): type a folder you can "
+            "write to in “Export to”",
+        ),
+        ("  ", "export: the “Export to” folder is empty: type the folder to write to"),
+    ]:
+        app.export_dir = text
+        app.dispatch({"type": "export", "format": "coco"})
+        assert app.wait(30)
+        assert app.error == error
+    app.dispatch({"type": "export", "format": "load_adapters"})
+    assert app.wait(30)
+    assert app.error == "export: the “Export to” folder is empty: type the folder to write to"
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        app.export_dir = "rel"
+        app.dispatch({"type": "export", "format": "coco"})
+        assert app.wait(30) and app.error == ""
+    finally:
+        os.chdir(cwd)
+    (coco,) = (tmp_path / "rel").glob("array_masks_*.json")
+    assert app.last_export == f"COCO JSON written to {coco}"
 
 
 def test_static_html_export(app, tmp_path):

@@ -4,6 +4,7 @@ Frame numbers in messages are 0-based, like Python's."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -302,31 +303,59 @@ def _unique(path: Path) -> Path:
     return out
 
 
+def export_folder(text: str, *, write: bool) -> Path:
+    """The "Export to" folder as an absolute path (messages name where files went), made when
+    writing; what to type when it is empty or cannot be written, in the user's words."""
+    if not (text or "").strip():
+        raise InputError("the “Export to” folder is empty: type the folder to write to")
+    folder = Path(text.strip()).expanduser().absolute()
+    if write:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(
+                f"cannot make the folder {folder} ({e.strerror or e}): type a folder you can "
+                "write to in “Export to”"
+            ) from e
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise InputError(
+                f"cannot write to {folder}: type a folder you can write to in “Export to”"
+            )
+    return folder
+
+
 def export(c: Controller, ev: E.Export) -> None:
     s = c.s
-    folder = Path(c.app.export_dir).expanduser()
-    paths = {k: _unique(p) for k, p in export_paths(folder, s.video_name).items()}
     fmt = ev.format
+    if fmt not in ("coco", "davis", "save_adapters", "load_adapters"):
+        raise InputError(f"unknown export format {fmt!r}")
     obj = c.app.selected if c.app.selected in s.objects else None
     if fmt in ("coco", "davis") and not any(s.tracked_frames(o) for o in s.objects):
         raise InputError("nothing to export yet: click on the video to segment an object")
     if fmt == "save_adapters" and (obj is None or not s.experts(obj).num_experts):
         raise InputError("no experts to save yet: correct a tracked frame with LIT on first")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = export_folder(c.app.export_dir, write=fmt != "load_adapters")
     c.busy(f"export {fmt}")
-    if fmt == "coco":
-        msg = f"COCO JSON written to {s.export_coco(paths['coco'])}"
-    elif fmt == "davis":
-        msg = f"DAVIS PNGs written to {s.export_davis(paths['davis'])}/"
-    elif fmt == "save_adapters":
-        msg = f"adapters saved to {s.save_adapters(paths['adapters'], obj_id=obj)}"
-    elif fmt == "load_adapters":
+    if fmt == "load_adapters":
         path = Path(ev.path) if ev.path else _newest(folder, "*_adapters*.safetensors")
         n = s.load_adapters(path, obj_id=obj)
         msg = f"loaded {plural(n, 'expert')} from {path}"
         c.set_traits(adapters={})
-    else:
-        raise InputError(f"unknown export format {fmt!r}")
+        c.idle(msg, curves=False, epoch=False, last_export=msg)
+        return
+    path = _unique(export_paths(folder, s.video_name)[fmt.removeprefix("save_")])
+    try:
+        if fmt == "coco":
+            msg = f"COCO JSON written to {s.export_coco(path)}"
+        elif fmt == "davis":
+            msg = f"DAVIS PNGs written to {s.export_davis(path)}/"
+        else:
+            msg = f"adapters saved to {s.save_adapters(path, obj_id=obj)}"
+    except OSError as e:  # e.g. the disk is full, or the folder went away meanwhile
+        raise InputError(
+            f"could not write to {folder} ({e.strerror or e}): free some space or type "
+            "another folder in “Export to”"
+        ) from e
     c.idle(msg, curves=False, epoch=False, last_export=msg)
 
 
@@ -335,7 +364,7 @@ def list_adapters(c: Controller, ev: E.ListAdapters) -> None:
     metadata says and whether it fits this model; nothing is loaded until the user picks."""
     from .library import adapter_library
 
-    folder = Path(c.app.export_dir).expanduser()
+    folder = export_folder(c.app.export_dir, write=False)
     obj = c.app.selected if c.app.selected in c.s.objects else None
     rows = adapter_library(folder, c.s, obj) if folder.is_dir() else []
     if not rows:
