@@ -147,6 +147,8 @@ class Session:
     def rename_object(self, obj_id: int, name: str) -> None:
         with self._lock:
             obj_id, name = self._check_obj(obj_id), C.check_name(name)
+            if name == self._objects[obj_id].name:
+                return  # no undo step that changes nothing
             with self._action(f"rename object {obj_id}"):
                 self._objects.rename(obj_id, name)
             self._log.record("rename_object", obj_id=obj_id, name=name)

@@ -34,6 +34,9 @@ def test_video_and_objects(session):
     b = session.add_object()
     session.rename_object(b, "bee")
     assert [o.name for o in session.objects.values()] == ["a", "bee"]
+    labels = list(session.history.undo_labels)
+    session.rename_object(b, "bee")  # the same name: no step that undoes nothing visible
+    assert session.history.undo_labels == labels and labels[-1] == f"rename object {b}"
     session.remove_object(a)
     assert list(session.objects) == [b]
     assert session.random_weights

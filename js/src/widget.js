@@ -507,12 +507,17 @@ export class AppView {
     this.t.set("selected", ids[(i + delta + ids.length) % ids.length]);
   }
 
+  /** Rename in place: Enter or a click elsewhere keeps the name, Esc cancels. Once only:
+   * re-rendering removes the input, and Chromium then blurs it (a second rename, and Esc
+   * used to save through that blur). */
   renameObject(o, nameEl) {
     const input = h("input", { class: "ll-rename", value: o.name });
+    let finished = false;
     const done = (commit) => {
-      if (commit && input.value.trim() && input.value !== o.name) {
-        this.act(EVENTS.RENAME, { obj_id: o.id, name: input.value.trim() });
-      }
+      if (finished) return;
+      finished = true;
+      const name = input.value.trim();
+      if (commit && name && name !== o.name) this.act(EVENTS.RENAME, { obj_id: o.id, name });
       this.renderObjects();
     };
     input.addEventListener("keydown", (e) => {

@@ -393,3 +393,35 @@ test("Ctrl+Z while the kernel is busy says it is ignored, like a click", () => {
   assert.equal(root.dataset.notice, "busy: propagating forward, undo ignored (■ Stop cancels)");
   v.destroy();
 });
+
+test("rename: Enter sends one rename, Esc cancels, a blur keeps what was typed", (t) => {
+  // Chromium blurs a focused input that leaves the page (jsdom does not): emulate it
+  const proto = dom.window.Element.prototype;
+  const replace = proto.replaceChildren;
+  proto.replaceChildren = function (...nodes) {
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && this.contains(focused)) focused.dispatchEvent(new Event("blur"));
+    return replace.apply(this, nodes);
+  };
+  t.after(() => (proto.replaceChildren = replace));
+  const m = model();
+  const { root } = view(m);
+  const renames = () => actions(m).filter((x) => x.type === "rename");
+  const edit = (text) => {
+    root.querySelector('.ll-obj[data-obj="1"]').dispatchEvent(new MouseEvent("dblclick", { bubbles: true }));
+    const input = root.querySelector(".ll-rename");
+    input.value = text;
+    return input;
+  };
+  // Enter: one event (removing the input blurs it, which used to send it again)
+  edit("car").dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+  assert.deepEqual(renames().map((x) => x.name), ["car"]);
+  assert.equal(root.querySelector(".ll-rename"), null);
+  // Esc: nothing sent, the old name back (it used to save the typed name through the blur)
+  edit("car ph").dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+  assert.deepEqual(renames().map((x) => x.name), ["car"]);
+  assert.equal(root.querySelector('.ll-obj[data-obj="1"] .ll-obj-name').textContent, "object 1");
+  // clicking elsewhere keeps the typed name, once
+  edit(" bus ").dispatchEvent(new Event("blur"));
+  assert.deepEqual(renames().map((x) => x.name), ["car", "bus"]);
+});
