@@ -665,13 +665,32 @@ def test_embedded_model_on_a_real_video_says_it_was_trained_on_synthetic_clips()
 
 
 def test_undo_names_what_it_undid_in_user_words(app):
+    """Every step by the name the history gives it; propagations, renames and object
+    removals used to be "undo: last action"."""
     click(app, 0, 20, 30)
     app.dispatch({"type": "undo"})
     assert app.wait(60)
-    assert app.status == "undo: points on frame 0"
+    assert app.status == "undo: add points on frame 0"
     app.dispatch({"type": "redo"})
     assert app.wait(60)
-    assert app.status == "redo: points on frame 0"
+    assert app.status == "redo: add points on frame 0"
+    app.dispatch({"type": "propagate", "direction": "forward"})
+    app.dispatch({"type": "rename", "obj_id": 1, "name": "square"})
+    app.dispatch({"type": "add_object"})
+    app.dispatch({"type": "remove_object", "obj_id": 2})
+    assert app.wait(120) and app.error == ""
+    said = []
+    for kind in ["undo"] * 4 + ["redo"]:
+        app.dispatch({"type": kind})
+        assert app.wait(60)
+        said.append(app.status)
+    assert said == [
+        "undo: remove object 2",
+        "undo: add object 2",
+        "undo: rename object 1",
+        "undo: propagation from frame 0",
+        "redo: propagation from frame 0",
+    ]
     app.dispatch({"type": "accept", "index": 0})
     assert app.wait(30)
     assert app.error == "accept: no candidates to accept: press Candidates first"

@@ -235,25 +235,16 @@ def reject(c: Controller, ev: E.Reject) -> None:
     c.set_traits(candidates=[], candidates_frame=-1, status="candidates rejected")
 
 
-ACTION_WORDS = {"add_points": "points", "add_box": "box", "add_mask": "mask"}
-
-
-def action_words(e: dict) -> str:
-    """An event of the session's log in the user's words, e.g. "correction on frame 12"."""
-    kind = ACTION_WORDS.get(e["kind"], e["kind"])
-    return f"{kind} on frame {e['frame']}" if "frame" in e else kind
-
-
 def undo(c: Controller, ev: E.Undo | E.Redo) -> None:
-    before = list(c.s.events)
+    """Undo or redo one step, saying which by the name the history gives it ("undo:
+    propagation from frame 0")."""
+    h, name = c.s.history, ev.type
+    labels = h.undo_labels if isinstance(ev, E.Undo) else h.redo_labels
+    what = labels[-1] if labels else None
     ok = c.s.undo() if isinstance(ev, E.Undo) else c.s.redo()
-    name = ev.type
     if not ok:
         c.refresh(status=f"nothing to {name}", candidates=[])
         return
-    after = c.s.events
-    changed = before[len(after) :] if len(after) < len(before) else after[len(before) :]
-    what = action_words(changed[-1]) if changed else "last action"
     c.refresh(status=f"{name}: {what}", candidates=[])
 
 
