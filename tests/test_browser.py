@@ -1002,6 +1002,16 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
         if os.environ.get("LITLORA_UPDATE_SCREENSHOT"):  # the README's picture, on request only
             (ROOT / "docs").mkdir(exist_ok=True)
             n.root.screenshot(path=str(ROOT / "docs" / "widget.png"))
+        # narrower: no room beside the frame, and a frame narrowed by 168 px beside the panel
+        # is larger than one over the panel below (a 16:9 frame went from 967 to 629 px there)
+        n.page.set_viewport_size({"width": 1000, "height": 1000})
+        n.wait_fitted()
+        n.wait_data("candidates-at", lambda v: v == "beside")
+        stage = n.root.locator(".ll-stage").bounding_box()
+        assert stage["width"] == int(n.data("fit-width")) - 8 - 160, stage
+        panel = n.root.locator(".ll-cands").bounding_box()
+        assert panel["x"] >= stage["x"] + stage["width"] and panel["y"] == stage["y"], panel
+        n.shot("candidates_beside_narrowed")
         # tall and narrow (the frame fills the width): below the controls, as before
         n.page.set_viewport_size({"width": 1100, "height": 1500})
         n.wait_fitted()

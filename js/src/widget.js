@@ -24,7 +24,7 @@ import {
 } from "./curves.js";
 import { EVENTS, WHAT } from "./events.js";
 import { Gate, Transport, refusal, refusedText } from "./transport.js";
-import { CROP_SIDE, candidatesBeside, cropSide, fitBox, maxFrameHeight, visibleHeight } from "./layout.js";
+import { CROP_SIDE, cropSide, fitBox, maxFrameHeight, panelBelowHeight, placeCandidatesPanel, visibleHeight } from "./layout.js";
 import { clearCanvas, drawFrame, drawMaskLayer, drawPoints, drawSingleMask } from "./draw.js";
 import { Pointer } from "./pointer.js";
 import { candidatePanel } from "./candidates.js";
@@ -392,7 +392,7 @@ export class AppView {
   }
 
   /** Size the frame box: whole CSS px, aspect kept, the whole tool within the visible height;
-   * and place the candidates panel beside it when there is room (candidatesBeside). */
+   * and place the candidates panel beside it or below the controls (placeCandidatesPanel). */
   fit() {
     const w = this.t.get("video_width") || 1;
     const hgt = this.t.get("video_height") || 1;
@@ -405,10 +405,21 @@ export class AppView {
     const others = this.root.offsetHeight - this.view.offsetHeight - below();
     const size = this.t.get("size") || "fit";
     const visible = visibleHeight(this.root);
-    let box = fitBox(w, hgt, availW, maxFrameHeight(size, visible, others));
-    const beside = open && candidatesBeside(box.width, availW, { gap: VIEW_GAP });
-    this.placeCandidates(beside, availW - box.width - VIEW_GAP, box.height);
-    if (open && !this.candsBeside) box = fitBox(w, hgt, availW, maxFrameHeight(size, visible, others + below()));
+    const maxH = maxFrameHeight(size, visible, others);
+    let box = fitBox(w, hgt, availW, maxH);
+    if (open) {
+      // the panel's height below the controls: as last measured there for these candidates
+      // and this width (so the choice cannot flip between fits), else estimated
+      const key = `${this.cands.length}:${availW}`;
+      if (!this.candsBeside && panel.offsetHeight) this.belowMeasured = { key, h: panel.offsetHeight };
+      const belowH = this.belowMeasured?.key === key ? this.belowMeasured.h : panelBelowHeight(this.cands.length, availW);
+      const place = placeCandidatesPanel(this.cands.length, w, hgt, availW, maxH, maxFrameHeight(size, visible, others + belowH + ROOT_GAP), {
+        gap: VIEW_GAP,
+      });
+      box = place.box;
+      this.placeCandidates(place.beside, availW - box.width - VIEW_GAP, box.height);
+      if (!place.beside) box = fitBox(w, hgt, availW, maxFrameHeight(size, visible, others + below()));
+    } else this.placeCandidates(false, availW - box.width - VIEW_GAP, box.height);
     this.root.dataset.fitWidth = String(availW); // the width the frame box was fitted to
     if (box.width !== this.boxW || box.height !== this.boxH) {
       this.boxW = box.width;

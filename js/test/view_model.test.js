@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 
 import { EVENTS, NAVIGATION, WHAT } from "../src/events.js";
 import { Gate, Transport, refusal } from "../src/transport.js";
-import { candidatesBeside, cropSide, fitBox, maxFrameHeight } from "../src/layout.js";
+import { candidatesBeside, cardsFit, cropSide, fitBox, maxFrameHeight, panelBelowHeight, placeCandidatesPanel } from "../src/layout.js";
 import { cellColor, cellX, frameAtX, timelineHeight } from "../src/timeline.js";
 import { candidateScores, cropBox, candidateName, plural } from "../src/candidates.js";
 import { FakeModel } from "./fake_model.js";
@@ -222,6 +222,28 @@ test("candidates go beside the frame only where the width leaves room", () => {
   assert.equal(candidatesBeside(800, 968), true); // 160 px free, the least
   assert.equal(candidatesBeside(801, 968), false);
   assert.equal(candidatesBeside(968, 968), false); // the frame fills the width
+});
+
+test("candidates beside a narrowed frame when that frame is larger than over a panel below", () => {
+  // 854x480 in a 1000 px output, 544 px high: the frame (967 px) leaves no room beside it.
+  // Below, a 224 px panel left a 320 px frame (569 wide); beside, the frame narrows to 832.
+  const place = (availW, maxH, belowH) => placeCandidatesPanel(2, 854, 480, availW, maxH, maxH - belowH, { gap: 8 });
+  assert.deepEqual(place(1000, 544, 224), { beside: true, box: { width: 832, height: 468 } });
+  // where the frame leaves room it keeps its size
+  assert.deepEqual(place(1400, 544, 224), { beside: true, box: { width: 967, height: 544 } });
+  // a low panel below costs less than narrowing: the panel goes below
+  assert.deepEqual(place(1000, 800, 40), { beside: false, box: { width: 1000, height: 562 } });
+  // a fixed size (as high above a panel below) without room beside: the panel goes below
+  assert.deepEqual(placeCandidatesPanel(2, 854, 480, 850, 400, 400, { gap: 8 }), { beside: false, box: { width: 711, height: 400 } });
+  // room beside a 250 px frame, but 2 cards need 382 px of height: below, all cards shown
+  // (at 900x700 the second one was cut off in a panel that scrolled without a sign)
+  assert.equal(cardsFit(2, 160, 250), false);
+  assert.equal(cardsFit(1, 160, 250), true);
+  assert.equal(cardsFit(2, 160, 54 + 8 + 2 * (96 + 64)), true); // the least height for 2
+  assert.deepEqual(placeCandidatesPanel(2, 256, 256, 418, 250, 120, { gap: 8 }), { beside: false, box: { width: 120, height: 120 } });
+  assert.deepEqual(placeCandidatesPanel(1, 256, 256, 418, 250, 120, { gap: 8 }), { beside: true, box: { width: 250, height: 250 } });
+  assert.equal(panelBelowHeight(2, 1000), 24 + 132 + 72); // one row: 2 cards and the reject button
+  assert.equal(panelBelowHeight(6, 600), 24 + 2 * (132 + 72)); // rows of 4, the button in the 2nd
 });
 
 test("candidate captions in words: predicted IoU and presence as a percentage", () => {

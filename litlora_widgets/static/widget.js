@@ -560,8 +560,24 @@ function maxFrameHeight(size, visible, others, min = 120) {
 function candidatesBeside(frameW, availW, { minSide = 160, gap = 8 } = {}) {
   return availW - frameW - gap >= minSide;
 }
+function placeCandidatesPanel(n, videoW, videoH, availW, maxH, maxHBelow, { minSide = 160, gap = 8 } = {}) {
+  const fits = (box) => cardsFit(n, availW - box.width - gap, box.height);
+  const closed = fitBox(videoW, videoH, availW, maxH);
+  if (candidatesBeside(closed.width, availW, { minSide, gap }) && fits(closed)) return { beside: true, box: closed };
+  const narrowed = fitBox(videoW, videoH, availW - gap - minSide, maxH);
+  const below = fitBox(videoW, videoH, availW, maxHBelow);
+  return narrowed.width >= below.width && fits(narrowed) ? { beside: true, box: narrowed } : { beside: false, box: below };
+}
+function panelBelowHeight(n, availW) {
+  const perRow = Math.max(1, Math.floor((availW + 8) / (CROP_SIDE + 16)));
+  return 24 + Math.ceil((n + 1) / perRow) * (CROP_SIDE + 72);
+}
 var CROP_SIDE = 132;
+var MIN_CROP_SIDE = 96;
 function cropSide(n, width, height) {
+  return Math.floor(Math.min(320, Math.max(MIN_CROP_SIDE, largestCrop(n, width, height))));
+}
+function largestCrop(n, width, height) {
   let best = 0;
   for (let cols = 1; cols <= Math.max(1, n); cols++) {
     const rows = Math.ceil(n / cols);
@@ -569,7 +585,10 @@ function cropSide(n, width, height) {
     const byH = (height - 54 - 8 * (rows - 1)) / rows - 64;
     best = Math.max(best, Math.min(byW, byH));
   }
-  return Math.floor(Math.min(320, Math.max(96, best)));
+  return best;
+}
+function cardsFit(n, width, height) {
+  return largestCrop(n, width, height) >= MIN_CROP_SIDE;
 }
 
 // src/draw.js
@@ -1337,7 +1356,7 @@ var AppView = class {
     this.drawCurves();
   }
   /** Size the frame box: whole CSS px, aspect kept, the whole tool within the visible height;
-   * and place the candidates panel beside it when there is room (candidatesBeside). */
+   * and place the candidates panel beside it or below the controls (placeCandidatesPanel). */
   fit() {
     const w = this.t.get("video_width") || 1;
     const hgt = this.t.get("video_height") || 1;
@@ -1349,10 +1368,19 @@ var AppView = class {
     const others = this.root.offsetHeight - this.view.offsetHeight - below();
     const size = this.t.get("size") || "fit";
     const visible = visibleHeight(this.root);
-    let box = fitBox(w, hgt, availW, maxFrameHeight(size, visible, others));
-    const beside = open && candidatesBeside(box.width, availW, { gap: VIEW_GAP });
-    this.placeCandidates(beside, availW - box.width - VIEW_GAP, box.height);
-    if (open && !this.candsBeside) box = fitBox(w, hgt, availW, maxFrameHeight(size, visible, others + below()));
+    const maxH = maxFrameHeight(size, visible, others);
+    let box = fitBox(w, hgt, availW, maxH);
+    if (open) {
+      const key = `${this.cands.length}:${availW}`;
+      if (!this.candsBeside && panel.offsetHeight) this.belowMeasured = { key, h: panel.offsetHeight };
+      const belowH = this.belowMeasured?.key === key ? this.belowMeasured.h : panelBelowHeight(this.cands.length, availW);
+      const place = placeCandidatesPanel(this.cands.length, w, hgt, availW, maxH, maxFrameHeight(size, visible, others + belowH + ROOT_GAP), {
+        gap: VIEW_GAP
+      });
+      box = place.box;
+      this.placeCandidates(place.beside, availW - box.width - VIEW_GAP, box.height);
+      if (!place.beside) box = fitBox(w, hgt, availW, maxFrameHeight(size, visible, others + below()));
+    } else this.placeCandidates(false, availW - box.width - VIEW_GAP, box.height);
     this.root.dataset.fitWidth = String(availW);
     if (box.width !== this.boxW || box.height !== this.boxH) {
       this.boxW = box.width;
