@@ -377,7 +377,9 @@ export class AppView {
     };
     const iouAt = (e) => iouFrameAt(...at(this.iouCanvas, e), this.t.get("num_frames"));
     this.iouCanvas.addEventListener("pointermove", (e) => this.setHover({ chart: "iou", frame: iouAt(e) }));
-    this.iouCanvas.addEventListener("click", (e) => this.show(iouAt(e)));
+    // a click goes to the frame the readout shows: Chromium's pointer events have fractional
+    // x and its clicks whole x, which could fall on the frame before
+    this.iouCanvas.addEventListener("click", (e) => this.show(this.hover?.chart === "iou" ? this.hover.frame : iouAt(e)));
     this.trainCanvas.addEventListener("pointermove", (e) =>
       this.setHover(trainingHoverAt(...at(this.trainCanvas, e), this.t.get("curves"))),
     );

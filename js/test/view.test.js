@@ -300,6 +300,12 @@ test("hover over the IoU chart: a readout with the frame and each object's IoU v
   assert.equal(m.get("frame"), 0); // hovering never moves the playhead...
   canvas.dispatchEvent(new MouseEvent("click", { clientX: 18 + (3 * 182) / 9, bubbles: true }));
   assert.equal(m.get("frame"), 3); // ...a click does
+  // Chromium's pointer events have fractional x, its click's is whole: a click between two
+  // frames went to the one before the readout's (frame 3 | 4 at x = 88.78)
+  pointer(canvas, "pointermove", 88.9);
+  assert.equal(root.dataset.hover, "iou:4");
+  canvas.dispatchEvent(new MouseEvent("click", { clientX: 88, bubbles: true }));
+  assert.equal(m.get("frame"), 4);
   pointer(canvas, "pointerleave", 0);
   assert.equal(readout.hidden, true);
   assert.equal(root.dataset.hover, "");

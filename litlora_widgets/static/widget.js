@@ -1342,7 +1342,7 @@ var AppView = class {
     };
     const iouAt = (e) => frameAtX(...at(this.iouCanvas, e), this.t.get("num_frames"));
     this.iouCanvas.addEventListener("pointermove", (e) => this.setHover({ chart: "iou", frame: iouAt(e) }));
-    this.iouCanvas.addEventListener("click", (e) => this.show(iouAt(e)));
+    this.iouCanvas.addEventListener("click", (e) => this.show(this.hover?.chart === "iou" ? this.hover.frame : iouAt(e)));
     this.trainCanvas.addEventListener(
       "pointermove",
       (e) => this.setHover(trainingHoverAt(...at(this.trainCanvas, e), this.t.get("curves")))
