@@ -131,7 +131,10 @@ export class AppView {
       if (n.text) this.showNotice(n.text, { refused: n.refused });
     });
     t.on("change:status", () => {
-      this.statusSuperseded = null; // news again
+      // news again; it ends a notice too (the focus hint stayed over the point just added),
+      // but not a refusal, which is restated when its task ends
+      this.statusSuperseded = null;
+      if (this.notice && !this.refused) this.clearNotice();
     });
     t.on("change:busy", () => {
       if (t.get("busy")) return;

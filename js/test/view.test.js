@@ -189,6 +189,15 @@ test("the click that focuses the widget keeps the opening hint after its notice"
   assert.equal(line(), "widget focused: click again to add a point");
   t.mock.timers.tick(5000);
   assert.equal(line(), "click an object to track it");
+  // news from the kernel ends a notice at once: the hint stayed up over the point just added
+  v.showNotice("widget focused: click again to add a point", { supersede: false });
+  m.set("status", "points on frame 0");
+  assert.equal(line(), "points on frame 0");
+  // ...but not a refusal's: it is restated when the task ends
+  m.set("busy", "propagating forward");
+  v.showNotice("busy: propagating forward, undo ignored (■ Stop cancels)", { refused: "undo" });
+  m.set("status", "propagating forward 3/10");
+  assert.equal(line(), "busy: propagating forward, undo ignored (■ Stop cancels)");
   v.destroy();
 });
 

@@ -1107,6 +1107,7 @@ var AppView = class {
     });
     t.on("change:status", () => {
       this.statusSuperseded = null;
+      if (this.notice && !this.refused) this.clearNotice();
     });
     t.on("change:busy", () => {
       if (t.get("busy")) return;
