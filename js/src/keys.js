@@ -68,9 +68,10 @@ export function keyAction(ev, state = {}) {
     case "R":
       return { type: "review", dir: ev.shiftKey ? -1 : 1 };
     default:
-      if (/^[1-9]$/.test(key) && state.hasCandidates) {
+      if (/^[1-9]$/.test(key)) {
         const index = Number(key) - 1;
-        if (index < (state.numCandidates ?? 0)) return { type: "accept", index };
+        const shown = state.hasCandidates ? (state.numCandidates ?? 0) : 0;
+        return index < shown ? { type: "accept", index } : { type: "noCandidate", index };
       }
       return null;
   }

@@ -724,6 +724,15 @@ export class AppView {
     const onFrame = list.length > 0 && this.t.get("candidates_frame") === this.shown;
     // keys 1–N act on the candidates shown: none when they belong to another frame
     this.cands = onFrame ? list.map((c) => ({ ...c, ...(decodeLabelMap(c.rle) ?? {}) })) : [];
+    // their status line ("keys 1–3 accept") holds on their frame only: away from it the line
+    // stays empty until news, and back on it the line returns
+    const status = this.t.get("status") || "";
+    if (onFrame) {
+      if (this.statusSuperseded === this.candStatus) this.statusSuperseded = null;
+      if (this.notice && !this.refused) this.clearNotice(); // e.g. "no candidates on frame 1"
+      this.candStatus = status;
+    } else if (list.length && status === this.candStatus) this.statusSuperseded = status;
+    this.renderStatus();
     this.hoverCand = -1;
     this.root.dataset.candidates = String(this.cands.length);
     this.drawHover();
@@ -982,6 +991,16 @@ export class AppView {
       case "accept":
         this.accept(action.index);
         break;
+      case "noCandidate": {
+        const n = this.cands.length;
+        this.showNotice(
+          n
+            ? `no candidate ${action.index + 1} on frame ${this.shown}: ${n === 1 ? "key 1 accepts" : `keys 1–${n} accept`}`
+            : `no candidates on frame ${this.shown}: press C to ask for them`,
+          { supersede: false },
+        );
+        break;
+      }
       case "reject":
         this.reject();
         break;

@@ -41,8 +41,9 @@ test("keys: undo / redo, with Ctrl or Cmd", () => {
 test("keys: candidates accept 1..n only while shown; Esc priorities", () => {
   const state = { hasCandidates: true, numCandidates: 3 };
   assert.deepEqual(k("2", { state }), { type: "accept", index: 1 });
-  assert.equal(k("4", { state }), null);
-  assert.equal(k("1"), null);
+  // a number with no such candidate is answered, not silently dropped
+  assert.deepEqual(k("4", { state }), { type: "noCandidate", index: 3 });
+  assert.deepEqual(k("1"), { type: "noCandidate", index: 0 });
   assert.deepEqual(k("Escape", { state }), { type: "reject" });
   assert.deepEqual(k("Escape", { state: { ...state, helpOpen: true } }), { type: "closeHelp" });
   assert.equal(k("Escape"), null);

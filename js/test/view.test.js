@@ -225,6 +225,31 @@ test("candidates: one card each, keys act on them, the panel closes on another f
   v.destroy();
 });
 
+test("away from the candidates' frame their status line goes, and a number key says why nothing happens", () => {
+  const m = model({ num_frames: 10 });
+  const { v, root } = view(m);
+  const line = () => root.querySelector("[data-testid=status]").textContent;
+  const lab = new Uint8Array(32 * 24);
+  lab.fill(1, 32 * 5, 32 * 8);
+  const rle = encodeLabelMap(lab, 32, 24);
+  m.state.candidates_frame = 0;
+  m.state.candidates_obj = 1;
+  m.state.status = "1 candidate on frame 0: key 1 accepts, Esc rejects";
+  m.set("candidates", [{ index: 0, score: 0.8, obj_score: 3.1, expert: null, area: 96, bbox: [0, 5, 32, 8], absent: false, rle }]);
+  assert.equal(line(), "1 candidate on frame 0: key 1 accepts, Esc rejects");
+  key(root, "ArrowRight");
+  assert.equal(line(), ""); // it said "key 1 accepts" over a frame where 1 did nothing
+  key(root, "1");
+  assert.equal(line(), "no candidates on frame 1: press C to ask for them");
+  assert.deepEqual(actions(m), []);
+  key(root, "ArrowLeft");
+  assert.equal(root.querySelectorAll(".ll-cands .ll-cand").length, 1);
+  assert.equal(line(), "1 candidate on frame 0: key 1 accepts, Esc rejects");
+  key(root, "2");
+  assert.equal(line(), "no candidate 2 on frame 0: key 1 accepts");
+  v.destroy();
+});
+
 test("an absent candidate says so", () => {
   const m = model({ candidates_frame: 0, candidates_obj: 1 });
   const { v, root } = view(m);

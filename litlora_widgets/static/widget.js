@@ -218,9 +218,10 @@ function keyAction(ev, state = {}) {
     case "R":
       return { type: "review", dir: ev.shiftKey ? -1 : 1 };
     default:
-      if (/^[1-9]$/.test(key) && state.hasCandidates) {
+      if (/^[1-9]$/.test(key)) {
         const index = Number(key) - 1;
-        if (index < (state.numCandidates ?? 0)) return { type: "accept", index };
+        const shown = state.hasCandidates ? state.numCandidates ?? 0 : 0;
+        return index < shown ? { type: "accept", index } : { type: "noCandidate", index };
       }
       return null;
   }
@@ -1660,6 +1661,13 @@ var AppView = class {
     const list = this.t.get("candidates") || [];
     const onFrame = list.length > 0 && this.t.get("candidates_frame") === this.shown;
     this.cands = onFrame ? list.map((c) => ({ ...c, ...decodeLabelMap(c.rle) ?? {} })) : [];
+    const status = this.t.get("status") || "";
+    if (onFrame) {
+      if (this.statusSuperseded === this.candStatus) this.statusSuperseded = null;
+      if (this.notice && !this.refused) this.clearNotice();
+      this.candStatus = status;
+    } else if (list.length && status === this.candStatus) this.statusSuperseded = status;
+    this.renderStatus();
     this.hoverCand = -1;
     this.root.dataset.candidates = String(this.cands.length);
     this.drawHover();
@@ -1891,6 +1899,14 @@ var AppView = class {
       case "accept":
         this.accept(action.index);
         break;
+      case "noCandidate": {
+        const n = this.cands.length;
+        this.showNotice(
+          n ? `no candidate ${action.index + 1} on frame ${this.shown}: ${n === 1 ? "key 1 accepts" : `keys 1\u2013${n} accept`}` : `no candidates on frame ${this.shown}: press C to ask for them`,
+          { supersede: false }
+        );
+        break;
+      }
       case "reject":
         this.reject();
         break;
