@@ -247,6 +247,13 @@ def test_correction_trains_then_candidates_accept_by_index(app):
     assert app.error == "" and app.candidates == [] and s.events[-1]["kind"] == "accept"
     np.testing.assert_array_equal(s.mask(4, 1), cand)
     assert app.status == "accepted candidate 2 (expert 0) on frame 4"
+    # a deleted object takes its training runs and marks off the charts (they stayed)
+    app.dispatch({"type": "remove_object", "obj_id": 1})
+    assert app.wait(60) and app.error == ""
+    assert app.curves["training"] == [] and app.curves["marks"] == []
+    app.dispatch({"type": "undo"})
+    assert app.wait(60)
+    assert len(app.curves["training"]) == 1 and len(app.curves["marks"]) == 3
 
 
 def test_undo_redo_and_object_edits(app):

@@ -151,11 +151,12 @@ def curves_of(session: Session, live: dict | None = None, against: str = "your m
             "seconds": finite(r.get("train_seconds", float("nan"))),
         }
         for r in session.training_log
+        if r.get("obj_id") in session.objects  # a deleted object's runs go with it
     ]
     marks = [
         {"kind": MARK_KINDS[e["kind"]], "frame": e["frame"], "obj_id": e.get("obj_id")}
         for e in session.events
-        if e["kind"] in MARK_KINDS and "frame" in e
+        if e["kind"] in MARK_KINDS and "frame" in e and e.get("obj_id") in session.objects
     ]
     return {
         "iou": iou,
