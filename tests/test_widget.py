@@ -175,6 +175,23 @@ def test_events_apply_in_order_on_one_worker(app):
     assert [o["name"] for o in app.objects] == ["object 1", "second"]
 
 
+def test_a_box_says_what_it_did(app):
+    """A box is a prompt: on a tracked frame with LIT on it trains nothing, which the status
+    now says (it read only "box on frame 3"); a box SAM2 finds nothing in says so."""
+    click(app, 0, 20, 30)
+    app.dispatch({"type": "propagate", "direction": "forward"})
+    app.dispatch({"type": "box", "frame": 3, "obj_id": 1, "box": [10, 10, 60, 60]})
+    assert app.wait(120) and app.error == ""
+    assert app.session.events[-1]["kind"] == "add_box" and app.session.training_log == []
+    if app.session.mask(3, 1).any():
+        assert app.status == (
+            "box on frame 3: a new prompt, which trains nothing (to teach the experts, "
+            "click on the mask to correct it)"
+        )
+    else:
+        assert app.status == "box on frame 3: SAM2 found no object in it (try a click on it)"
+
+
 def test_seek_shows_that_frames_masks(app):
     s = app.session
     click(app, 0, 20, 30)

@@ -104,9 +104,20 @@ def mask(c: Controller, ev: E.Mask) -> None:
 
 
 def box(c: Controller, ev: E.Box) -> None:
+    """A box is a prompt, also on a tracked frame: the status says it trains nothing there,
+    or that SAM2 found nothing in it, instead of a bare "box on frame 3"."""
     obj = c.target_object(ev.obj_id)
-    c.s.add_box(ev.frame, obj, list(ev.box))
-    c.refresh(status=f"box on frame {ev.frame}", candidates=[])
+    trains = correction_kind(c, ev.frame, obj) == "correction"  # what a click would do
+    out = c.s.add_box(ev.frame, obj, list(ev.box))
+    status = f"box on frame {ev.frame}"
+    if not np.any(out):
+        status += ": SAM2 found no object in it (try a click on it)"
+    elif trains:
+        status += (
+            ": a new prompt, which trains nothing (to teach the experts, click on the mask "
+            "to correct it)"
+        )
+    c.refresh(status=status, candidates=[])
 
 
 def _propagate_start(c: Controller, frame: int) -> int | None:
