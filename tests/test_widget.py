@@ -207,6 +207,26 @@ def test_seek_shows_that_frames_masks(app):
     assert app.frame == 0 and len(app.prompts) == 1
 
 
+def test_moving_the_playhead_during_a_propagation_keeps_it_there(predictor):
+    """The view follows a propagation until the user moves it; it then stays where the user
+    went (it jumped to the last frame when the propagation ended)."""
+    frames, _ = moving_square_clip(num_frames=24)
+    app = LitLoraApp(Session(predictor, frames, lit=True, autosave=False))
+    try:
+        click(app, 0, 20, 30)
+        app.dispatch({"type": "propagate", "direction": "forward"})
+        deadline = time.time() + 60
+        while len(app.session.tracked_frames(1)) < 3 and time.time() < deadline:
+            time.sleep(0.01)
+        app.frame = 1  # the user goes back to look while it runs
+        assert app.busy == "propagating forward"
+        assert app.wait(120) and app.error == ""
+        assert app.session.tracked_frames(1) == set(range(24))
+        assert app.frame == 1 and app.mask_frame == 1
+    finally:
+        app.close()
+
+
 def test_errors_show_in_the_widget_and_the_worker_survives(app):
     app.dispatch({"type": "no-such-event"})
     assert "unknown widget event" in app.error

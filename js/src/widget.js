@@ -724,14 +724,14 @@ export class AppView {
     const onFrame = list.length > 0 && this.t.get("candidates_frame") === this.shown;
     // keys 1–N act on the candidates shown: none when they belong to another frame
     this.cands = onFrame ? list.map((c) => ({ ...c, ...(decodeLabelMap(c.rle) ?? {}) })) : [];
-    // their status line ("keys 1–3 accept") holds on their frame only: away from it the line
-    // stays empty until news, and back on it the line returns
+    // their status line ("keys 1–3 accept") holds while they are shown: away from their frame
+    // the line stays empty until news (and returns with them)
     const status = this.t.get("status") || "";
     if (onFrame) {
       if (this.statusSuperseded === this.candStatus) this.statusSuperseded = null;
       if (this.notice && !this.refused) this.clearNotice(); // e.g. "no candidates on frame 1"
       this.candStatus = status;
-    } else if (list.length && status === this.candStatus) this.statusSuperseded = status;
+    } else if (status === this.candStatus) this.statusSuperseded = status; // (the kernel clears them)
     this.renderStatus();
     this.hoverCand = -1;
     this.root.dataset.candidates = String(this.cands.length);

@@ -225,7 +225,8 @@ test("candidates: one card each, keys act on them, the panel closes on another f
   v.destroy();
 });
 
-test("away from the candidates' frame their status line goes, and a number key says why nothing happens", () => {
+test("away from the candidates' frame their status line goes, and a number key says why nothing happens", (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
   const m = model({ num_frames: 10 });
   const { v, root } = view(m);
   const line = () => root.querySelector("[data-testid=status]").textContent;
@@ -247,6 +248,13 @@ test("away from the candidates' frame their status line goes, and a number key s
   assert.equal(line(), "1 candidate on frame 0: key 1 accepts, Esc rejects");
   key(root, "2");
   assert.equal(line(), "no candidate 2 on frame 0: key 1 accepts");
+  t.mock.timers.tick(5000); // the notice expires: the candidates' status again
+  assert.equal(line(), "1 candidate on frame 0: key 1 accepts, Esc rejects");
+  // the kernel clears candidates of another frame when the playhead moves: the line goes too
+  key(root, "ArrowRight");
+  m.set("candidates", []);
+  m.set("candidates_frame", -1);
+  assert.equal(line(), "");
   v.destroy();
 });
 

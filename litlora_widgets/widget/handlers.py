@@ -166,9 +166,12 @@ def propagate(c: Controller, ev: E.Propagate | E.Step, max_frames: int | None = 
                 c.show_frame(frame, move=c.following, **extra)
     finally:
         gen.close()
-        c.following = False
+        followed, c.following = c.following, False
     stopped = c.cancel.is_set()
-    if last is not None and c.app.frame != last and (max_frames is not None or not stopped):
+    # the view ends on a step's frame, or on the last frame propagated unless it was stopped
+    # or the user moved the playhead meanwhile (it jumped back to the end)
+    end_there = max_frames is not None or (followed and not stopped)
+    if last is not None and c.app.frame != last and end_there:
         c.show_frame(last, move=True)
     what = "stopped" if stopped else "done"
     c.idle(f"{label}: {what} after {plural(done, 'frame')}")
