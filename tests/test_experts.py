@@ -430,3 +430,17 @@ def test_load_errors_leave_the_bank_unchanged(model, clip, saved, tmp_path):
             bank.load(p, strength=strength)
         assert_same_state(state_of(bank), before)
     assert not marker.exists()  # the pickle was never unpickled
+
+
+def test_loading_experts_the_bank_already_has_is_refused(model, saved):
+    """A bank's own adapter file loaded back into it added identical experts, one candidate
+    twice, without a word; it is refused and the bank is unchanged."""
+    bank, path = saved
+    before = state_of(bank)
+    with pytest.raises(AdapterError) as e:
+        bank.load(path)
+    assert str(e.value) == (
+        f"cannot load adapters from {path}: expert 0 of the file is already expert 0 here, "
+        "expert 1 is already expert 1 (same weights): nothing was loaded"
+    )
+    assert_same_state(state_of(bank), before)

@@ -761,10 +761,20 @@ def test_adapter_library_lists_files_with_metadata_and_fit(app, tmp_path):
     assert good["video"] == "array" and good["object"] == "object 1"
     assert good["num_experts"] == 1 and good["model"] == app.session.model_name
     assert app.status == f"2 adapter files in {tmp_path}, 1 fit this model: pick one to load"
+    # back into the object it came from: the same weights, refused (one candidate twice)
+    app.dispatch({"type": "export", "format": "load_adapters", "path": good["path"]})
+    assert app.wait(60)
+    assert app.error.endswith(
+        "expert 0 of the file is already expert 0 here (same weights): nothing was loaded"
+    )
+    assert app.session.experts(1).num_experts == 1
+    app.dispatch({"type": "add_object"})
+    assert app.wait(30)
+    app.selected = 2
     app.dispatch({"type": "export", "format": "load_adapters", "path": good["path"]})
     assert app.wait(60) and app.error == ""
     assert app.status.startswith("loaded 1 expert from") and app.adapters == {}
-    assert app.session.experts(1).num_experts == 2
+    assert app.session.experts(2).num_experts == 1
 
 
 def test_adapters_of_another_model_are_listed_as_not_fitting_and_say_why(app, tmp_path):

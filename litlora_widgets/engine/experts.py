@@ -616,11 +616,8 @@ class ExpertBank:
                 "create the bank with a matching LitConfig"
             )
         with self._lock:
-            if n < 1 or len(self._experts) + n > cfg.max_experts:
-                raise AdapterError(
-                    fail + f"{n} expert(s) in the file, {len(self._experts)} in the bank, "
-                    f"max_experts={cfg.max_experts}; clear() the bank or raise max_experts"
-                )
+            if n < 1:
+                raise AdapterError(fail + "the file holds no experts; re-save it")
             expected = {}
             for i in range(n):
                 for p, layer in self._layers.items():
@@ -642,6 +639,14 @@ class ExpertBank:
                 if not torch.isfinite(t).all():
                     raise AdapterError(fail + f"{key} contains NaN/inf; the file is corrupt")
             snap = self.snapshot()
+            same = self._same_experts(snap, tensors, n)
+            if same:
+                raise AdapterError(fail + ", ".join(same) + " (same weights): nothing was loaded")
+            if len(self._experts) + n > cfg.max_experts:
+                raise AdapterError(
+                    fail + f"{n} expert(s) in the file, {len(self._experts)} in the bank, "
+                    f"max_experts={cfg.max_experts}; clear() the bank or raise max_experts"
+                )
             adapters, experts, strengths = dict(snap.adapters), list(snap.experts), snap.strength
             for i in range(n):
                 name = f"e{self._next_id + i}"
@@ -654,6 +659,26 @@ class ExpertBank:
             self._install(adapters, experts, strengths)
             self._next_id += n
             return n
+
+    @staticmethod
+    def _same_experts(snap, tensors: dict, n: int) -> list[str]:
+        """Which experts of a file this bank already has, in words ("expert 0 of the file is
+        already expert 1 here"): loading them again would offer one candidate twice."""
+        ours = [snap.adapters[name] for name, _ in snap.experts]
+        out = []
+        for i in range(n):
+            prefix = f"experts.{i}."
+            theirs = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+            for j, mine in enumerate(ours):
+                if mine.keys() == theirs.keys() and all(
+                    torch.equal(mine[k].cpu(), theirs[k]) for k in mine
+                ):
+                    out.append(
+                        f"expert {i}{' of the file' if not out else ''} is already "
+                        f"expert {j}{' here' if not out else ''}"
+                    )
+                    break
+        return out
 
 
 def read_adapter_file(path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
