@@ -680,13 +680,29 @@ def test_adapter_library_lists_saved_adapters_and_loads_one(nb):
     nb.root.locator("button", has_text="Load adapters").click()
     rows = nb.root.locator(".ll-library .ll-adapter")
     rows.first.wait_for(timeout=30_000)
-    assert rows.count() == 1 and rows.first.get_attribute("data-fits") == "true"
+    # the object it came from has these experts already: listed, not loadable, and why
+    assert rows.count() == 1 and rows.first.get_attribute("data-fits") == "false"
+    assert "already loaded in this object" in rows.first.inner_text()
+    # a second object can take them
+    nb.root.locator("button", has_text="+ object").click()
+    nb.wait_state(lambda s: len(s["objects"]) == 2, 30, "a second object")
+    nb.root.locator(".ll-obj.ll-selected[data-obj='2']").wait_for(timeout=30_000)
+    nb.root.locator("button", has_text="Load adapters").click()
+    nb.root.locator(".ll-library .ll-adapter[data-fits='true']").wait_for(timeout=30_000)
+    assert rows.count() == 1
     text = rows.first.inner_text()
     assert "1 expert" in text and "object 1" in text and "fits this model" in text, text
     nb.shot("adapter_library")
     rows.first.locator("button", has_text="Load").click()
     nb.wait_state(lambda s: s["status"].startswith("loaded 1 expert from"), 60, "the load")
     nb.root.locator(".ll-library").wait_for(state="hidden", timeout=30_000)
+    # undo the load and the object, as the tests after expect one object (and the next id 2)
+    nb.focus()
+    nb.page.keyboard.press("Control+z")
+    nb.wait_state(lambda s: s["status"] == "undo: load adapters into object 2", 30, "undo")
+    nb.page.keyboard.press("Control+z")
+    nb.wait_state(lambda s: s["status"] == "undo: add object 2", 30, "the second undo")
+    assert len(nb.state()["objects"]) == 1
 
 
 def test_several_objects_each_drawn_in_its_colour_keys_switch_and_hide(nb):

@@ -755,13 +755,18 @@ def test_adapter_library_lists_files_with_metadata_and_fit(app, tmp_path):
     app.dispatch({"type": "list_adapters"})
     assert app.wait(30) and app.error == ""
     rows = app.adapters["rows"]
-    assert [r["fits"] for r in rows] == [False, True]
+    assert [r["fits"] for r in rows] == [False, False]
     junk, good = rows
     assert junk["why"] == "not a readable safetensors file"
     assert good["video"] == "array" and good["object"] == "object 1"
     assert good["num_experts"] == 1 and good["model"] == app.session.model_name
-    assert app.status == f"2 adapter files in {tmp_path}, 1 fit this model: pick one to load"
-    # back into the object it came from: the same weights, refused (one candidate twice)
+    assert app.status == (
+        f"2 adapter files in {tmp_path}, none can be loaded into this object: each says why"
+    )
+    assert (
+        good["fits"] is False and good["why"] == "already loaded in this object (the same weights)"
+    )
+    # loaded back into the object it came from all the same: refused (one candidate twice)
     app.dispatch({"type": "export", "format": "load_adapters", "path": good["path"]})
     assert app.wait(60)
     assert app.error.endswith(
@@ -771,6 +776,8 @@ def test_adapter_library_lists_files_with_metadata_and_fit(app, tmp_path):
     app.dispatch({"type": "add_object"})
     assert app.wait(30)
     app.selected = 2
+    app.dispatch({"type": "list_adapters"})
+    assert app.wait(30) and [r["fits"] for r in app.adapters["rows"]] == [False, True]
     app.dispatch({"type": "export", "format": "load_adapters", "path": good["path"]})
     assert app.wait(60) and app.error == ""
     assert app.status.startswith("loaded 1 expert from") and app.adapters == {}

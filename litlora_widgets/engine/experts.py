@@ -660,6 +660,17 @@ class ExpertBank:
             self._next_id += n
             return n
 
+    def same_experts(self, path) -> list[str]:
+        """Which experts of an adapter file this bank already has, in words (empty: none, or
+        a file ``load`` refuses for another reason)."""
+        try:
+            meta, tensors = read_adapter_file(path)
+            n = int(meta["num_experts"])
+        except (AdapterError, KeyError, ValueError):
+            return []
+        with self._lock:
+            return self._same_experts(self.snapshot(), tensors, n)
+
     @staticmethod
     def _same_experts(snap, tensors: dict, n: int) -> list[str]:
         """Which experts of a file this bank already has, in words ("expert 0 of the file is

@@ -375,10 +375,12 @@ def list_adapters(c: Controller, ev: E.ListAdapters) -> None:
     if not rows:
         raise InputError(f"no adapter files in {folder}: save adapters first")
     fit = sum(r["fits"] for r in rows)
+    files = f"{plural(len(rows), 'adapter file')} in {folder}"
     c.set_traits(
         adapters={"folder": str(folder), "rows": rows},
-        status=f"{plural(len(rows), 'adapter file')} in {folder}, {fit} fit this "
-        "model: pick one to load",
+        status=f"{files}, {fit} fit this model: pick one to load"
+        if fit
+        else f"{files}, none can be loaded into this object: each says why",
     )
 
 

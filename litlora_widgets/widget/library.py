@@ -72,6 +72,8 @@ def describe_adapter(path: Path, session: Session, obj_id: int | None) -> dict[s
             row["why"] = f"trained on {model}, not on this session's {session.model_name}"
         elif shape != (cfg.rank, float(cfg.alpha), tuple(cfg.targets)):
             row["why"] = "trained with other LoRA settings (rank, alpha or targets)"
+        elif bank.same_experts(path):
+            row["why"] = "already loaded in this object (the same weights)"
         elif bank.num_experts + row["num_experts"] > cfg.max_experts:
             row["why"] = (
                 f"{row['num_experts']} experts would exceed this object's limit of "
