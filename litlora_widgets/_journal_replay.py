@@ -89,6 +89,8 @@ class Replayer:
             tracker.preflight()
             for first, last, reverse in a.get("ranges", []):
                 tracker.mark_tracked(first, last, reverse)
+            for o, rows in rec.get("scores", {}).items():
+                tracker.restore_scores(int(o), {f: (iou, obj) for f, iou, obj in rows})
         elif kind in ("add_mask", "import_masks"):
             for f, o, rle in (rec.get("user_masks") or {}).get("set", []):
                 m = decode_rle(rle)

@@ -15,6 +15,7 @@ Layout of a session folder::
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
@@ -304,6 +305,8 @@ class Journal:
             rec["undo"], rec["redo"] = len(undo), len(redo)
             if kind not in ("undo", "redo", "lit") and undo:
                 rec["label"] = undo[-1]  # the undo step this action made
+            if kind == "propagate":  # SAM2's scores of the frames it tracked (review queue)
+                rec["scores"] = self._scores(payload.get("ranges", []))
             if kind in _BANK_KINDS or kind == "import_masks":
                 refs = self._bank_refs(st.banks)
                 if refs is not None:
@@ -312,6 +315,23 @@ class Journal:
             self._view_state(s)
             self.actions += 1
         self.write_seconds += time.perf_counter() - t0
+
+    def _scores(self, ranges: list) -> dict[str, list]:
+        """``{obj: [[frame, predicted IoU, object score], …]}`` of the frames in ``ranges``
+        (4 decimals; a score that is not finite is left out)."""
+        frames = set()
+        for first, last, _ in ranges:
+            frames.update(range(min(first, last), max(first, last) + 1))
+        out = {}
+        for o in self.session.objects:
+            rows = [
+                [f, round(float(iou), 4), round(float(obj), 4)]
+                for f, (iou, obj) in sorted(self.session.tracker.scores(o).items())
+                if f in frames and math.isfinite(iou) and math.isfinite(obj)
+            ]
+            if rows:
+                out[str(o)] = rows
+        return out
 
     def _append(self, rec: dict) -> None:
         rec["seq"] = self._seq

@@ -291,3 +291,29 @@ def test_resume_keeps_accepted_frames_non_conditioning(predictor, make_clip, tmp
         assert torch.equal(s.tracker.logits(f, obj), r.tracker.logits(f, obj)), f
     s.close()
     r.close()
+
+
+def test_resume_keeps_sam2s_scores_of_tracked_frames(predictor, make_clip, tmp_path):
+    """The review queue and the "unsure" marks read SAM2's predicted IoU and object score of
+    each tracked frame; a resumed session had none (all NaN), so both were gone. They are
+    journaled with each propagation and restored (4 decimals), also after an undo."""
+    frames, masks = make_clip()
+    s = Session(predictor, frames, workdir=tmp_path / "w", lit=False)
+    obj = s.add_object()
+    s.add_mask(0, obj, masks[0])
+    list(s.propagate(progress=False))
+    s.add_points(2, obj, [[10, 10]], [0])
+    list(s.propagate(start_frame=2, progress=False))
+    s.undo()  # the second propagation: the first one's scores of frames 3.. are back
+    live = s.frame_states(obj)
+    s.journal.close()
+    r = Session.resume(tmp_path / "w", predictor, frames)
+    again = r.frame_states(obj)
+    tracked = [f for f, st in live.items() if st.kind == "tracked"]
+    assert tracked == [1, 3, 4, 5]
+    for f in tracked:
+        for name in ("sam_iou", "obj_score"):
+            a, b = getattr(live[f], name), getattr(again[f], name)
+            assert np.isfinite(a) and round(a, 4) == b, (f, name, a, b)
+    s.close()
+    r.close()

@@ -250,6 +250,11 @@ class Tracker:
             for f in range(first, last + step, step):
                 tracked.setdefault(f, {"reverse": reverse})
 
+    def restore_scores(self, obj_id: int, scores: dict[int, tuple[float, float]]) -> None:
+        """Set SAM2's (predicted IoU, object score) of frames ``mark_tracked`` restored (a
+        resumed session: the review queue and the "unsure" marks read them)."""
+        self._scores[obj_id] = {**self._scores.get(obj_id, {}), **scores}  # copy: snapshots
+
     def fresh_capture(self, frame: int, obj_id: int) -> tuple[DecoderInputs, np.ndarray]:
         """Decoder inputs of ``frame`` tracked with the object's current memory."""
         hit = self._captures.get((frame, obj_id))
