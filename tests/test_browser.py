@@ -965,6 +965,13 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
     try:
         assert n.root.locator(".ll-model-notice").is_hidden()  # its own demo clip
         assert n.wait_state(lambda s: "model" in s, 30, "the kernel")["model"] == "litlora-tiny"
+        # a window where the frame is fitted to the height: it keeps its size as the timeline,
+        # the charts and the status fill in (it moved by 3 px once the first row appeared)
+        n.page.set_viewport_size({"width": 1400, "height": 1000})
+        n.wait_fitted()
+        heights = "el => [...el.children].map(c => c.className + ':' + c.offsetHeight).join(' ')"
+        size = "el => el.querySelector('.ll-stage').dataset.size || el.dataset.stageSize"
+        before = (n.root.evaluate(size), n.root.evaluate(heights))
         n.focus()
         n.page.mouse.click(*n.client_xy(*center_click(gt[0])))
         st = n.wait_state(lambda s: "0" in s["iou"] and s["busy"] == "", 60, "the click")
@@ -975,6 +982,11 @@ def test_embedded_model_tracks_and_learns_in_the_widget(lab, browser):
             "propagation",
         )
         assert st["error"] == ""
+        n.wait_data("busy", lambda v: v == "")
+        after = (n.root.evaluate(size), n.root.evaluate(heights))
+        assert after == before, f"{before} != {after}"
+        n.page.set_viewport_size({"width": 1100, "height": 1500})
+        n.wait_fitted()
         later = {int(t): v for t, v in st["iou"].items() if int(t) > 0}
         assert np.mean(list(later.values())) > EMBEDDED_TRACK_MIN, later
         # correct the worst tracked frame (before the last) with a click at the object's centre

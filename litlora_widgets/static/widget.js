@@ -1666,7 +1666,7 @@ var AppView = class {
       if (this.statusSuperseded === this.candStatus) this.statusSuperseded = null;
       if (this.notice && !this.refused) this.clearNotice();
       this.candStatus = status;
-    } else if (list.length && status === this.candStatus) this.statusSuperseded = status;
+    } else if (status === this.candStatus) this.statusSuperseded = status;
     this.renderStatus();
     this.hoverCand = -1;
     this.root.dataset.candidates = String(this.cands.length);
