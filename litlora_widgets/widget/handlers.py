@@ -252,13 +252,12 @@ def reject(c: Controller, ev: E.Reject) -> None:
 def undo(c: Controller, ev: E.Undo | E.Redo) -> None:
     """Undo or redo one step, saying which by the name the history gives it ("undo:
     propagation from frame 0")."""
-    h, name = c.s.history, ev.type
-    labels = h.undo_labels if isinstance(ev, E.Undo) else h.redo_labels
-    what = labels[-1] if labels else None
-    ok = c.s.undo() if isinstance(ev, E.Undo) else c.s.redo()
-    if not ok:
+    h, name, back = c.s.history, ev.type, isinstance(ev, E.Undo)
+    if not (c.s.undo() if back else c.s.redo()):
         c.refresh(status=f"nothing to {name}", candidates=[])
         return
+    # the step just moved is on top of the other stack (also a propagation the undo ended)
+    what = (h.redo_labels if back else h.undo_labels)[-1]
     c.refresh(status=f"{name}: {what}", candidates=[])
 
 
