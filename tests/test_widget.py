@@ -773,10 +773,10 @@ def test_adapter_library_lists_files_with_metadata_and_fit(app, tmp_path):
         "expert 0 of the file is already expert 0 here (same weights): nothing was loaded"
     )
     assert app.session.experts(1).num_experts == 1
+    assert app.adapters["rows"]  # the library stays open after the refusal
     app.dispatch({"type": "add_object"})
     assert app.wait(30)
-    app.selected = 2
-    app.dispatch({"type": "list_adapters"})
+    app.selected = 2  # the open library is listed again for object 2 (it kept object 1's)
     assert app.wait(30) and [r["fits"] for r in app.adapters["rows"]] == [False, True]
     app.dispatch({"type": "export", "format": "load_adapters", "path": good["path"]})
     assert app.wait(60) and app.error == ""

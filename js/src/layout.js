@@ -23,8 +23,10 @@ export function visibleHeight(el) {
   return h >= 200 ? Math.min(h, win) : win;
 }
 
-/** Max frame height: a number of px, or "fit" = visible height minus the rest of the tool. */
-export function maxFrameHeight(size, visible, others, min = 120) {
+/** Max frame height: a number of px, or "fit" = visible height minus the rest of the tool,
+ * but at least `min`: in a small window the tool then scrolls, rather than shrink the frame
+ * to a thumbnail no one can judge a mask on (213 x 120 at 900 x 700 with candidates open). */
+export function maxFrameHeight(size, visible, others, min = 240) {
   const n = Number(size);
   if (size !== "fit" && Number.isFinite(n) && n > 0) return n;
   return Math.max(min, visible - others - 8);

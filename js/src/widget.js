@@ -131,10 +131,10 @@ export class AppView {
       if (n.text) this.showNotice(n.text, { refused: n.refused });
     });
     t.on("change:status", () => {
-      // news again; it ends a notice too (the focus hint stayed over the point just added),
-      // but not a refusal, which is restated when its task ends
+      // news again; it ends a hint too (the focus hint stayed over the point just added),
+      // but no other notice (a refusal restated as its task ends comes with the task's status)
       this.statusSuperseded = null;
-      if (this.notice && !this.refused) this.clearNotice();
+      if (this.notice && this.noticeIsHint) this.clearNotice();
     });
     t.on("change:busy", () => {
       if (t.get("busy")) return;
@@ -219,7 +219,7 @@ export class AppView {
       focus: () => this.root.focus({ preventScroll: true }),
       videoSize: () => [this.canvases.frame.width, this.canvases.frame.height],
       // the opening hint ("click an object…") stays what the line says afterwards
-      onFocusClick: () => this.showNotice("widget focused: click again to add a point", { supersede: false }),
+      onFocusClick: () => this.showNotice("widget focused: click again to add a point", { supersede: false, hint: true }),
       onPoint: (v, label) => this.addPoint(v, label),
       onBox: (box) => this.addBox(box),
     });
@@ -551,8 +551,10 @@ export class AppView {
    * by default (`supersede`) the line then stays empty rather than go back to an older status
    * ("propagating forward: done" after a review jump) until the kernel says something new.
    * `refused`: what a busy refusal refused. */
-  showNotice(text, { refused = "", supersede = true } = {}) {
+  showNotice(text, { refused = "", supersede = true, hint = false } = {}) {
     this.notice = text;
+    this.noticeIsHint = hint; // a hint gives way to the next status
+    this.noticeFrame = undefined; // about no frame in particular, unless its caller says so
     if (refused) {
       // every refusal still on screen is restated at the task's end, not only the last
       const busy = this.t.get("busy") || "busy";
@@ -564,6 +566,7 @@ export class AppView {
     clearTimeout(this.noticeTimer);
     this.noticeTimer = setTimeout(() => {
       this.notice = "";
+      this.noticeFrame = undefined;
       this.refused = null; // read while the task ran: not restated at its end
       this.root.dataset.notice = "";
       this.renderStatus();
@@ -574,6 +577,7 @@ export class AppView {
   clearNotice() {
     clearTimeout(this.noticeTimer);
     this.notice = "";
+    this.noticeFrame = undefined;
     this.refused = null;
     this.root.dataset.notice = "";
   }
@@ -647,6 +651,11 @@ export class AppView {
     f = Math.max(0, Math.min(n - 1, Math.round(f)));
     const dir = f >= this.shown ? 1 : -1;
     this.shown = f;
+    // a notice about one frame ("no candidates on frame 22") goes when another is shown
+    if (this.noticeFrame !== undefined && this.noticeFrame !== f) {
+      this.clearNotice();
+      this.renderStatus();
+    }
     this.drawFrame();
     this.drawMask();
     this.onCandidates();
@@ -997,8 +1006,9 @@ export class AppView {
           n
             ? `no candidate ${action.index + 1} on frame ${this.shown}: ${n === 1 ? "key 1 accepts" : `keys 1–${n} accept`}`
             : `no candidates on frame ${this.shown}: press C to ask for them`,
-          { supersede: false },
+          { supersede: false, hint: true },
         );
+        this.noticeFrame = this.shown;
         break;
       }
       case "reject":

@@ -189,15 +189,18 @@ test("the click that focuses the widget keeps the opening hint after its notice"
   assert.equal(line(), "widget focused: click again to add a point");
   t.mock.timers.tick(5000);
   assert.equal(line(), "click an object to track it");
-  // news from the kernel ends a notice at once: the hint stayed up over the point just added
-  v.showNotice("widget focused: click again to add a point", { supersede: false });
+  // news from the kernel ends a hint at once: the focus hint stayed over the point just added
+  v.showNotice("widget focused: click again to add a point", { supersede: false, hint: true });
   m.set("status", "points on frame 0");
   assert.equal(line(), "points on frame 0");
-  // ...but not a refusal's: it is restated when the task ends
+  // ...but not a refusal, nor its restatement, which comes with the task's own status
   m.set("busy", "propagating forward");
   v.showNotice("busy: propagating forward, undo ignored (■ Stop cancels)", { refused: "undo" });
   m.set("status", "propagating forward 3/10");
   assert.equal(line(), "busy: propagating forward, undo ignored (■ Stop cancels)");
+  m.set("busy", "");
+  m.set("status", "propagating forward: stopped after 4 frames");
+  assert.equal(line(), "undo ignored while propagating forward: do it again now");
   v.destroy();
 });
 
@@ -243,6 +246,11 @@ test("away from the candidates' frame their status line goes, and a number key s
   key(root, "1");
   assert.equal(line(), "no candidates on frame 1: press C to ask for them");
   assert.deepEqual(actions(m), []);
+  key(root, "ArrowRight"); // a notice about frame 1 goes with it (it stayed, naming frame 1)
+  assert.equal(line(), "");
+  key(root, "1");
+  assert.equal(line(), "no candidates on frame 2: press C to ask for them");
+  key(root, "ArrowLeft");
   key(root, "ArrowLeft");
   assert.equal(root.querySelectorAll(".ll-cands .ll-cand").length, 1);
   assert.equal(line(), "1 candidate on frame 0: key 1 accepts, Esc rejects");

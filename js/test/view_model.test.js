@@ -80,7 +80,8 @@ test("fitBox keeps the aspect in whole pixels", () => {
   assert.ok(Math.abs(wide.height - (700 * 90) / 480) <= 0.5);
   assert.equal(maxFrameHeight("fit", 700, 250), 442);
   assert.equal(maxFrameHeight("500", 700, 250), 500);
-  assert.equal(maxFrameHeight("fit", 200, 250), 120);
+  assert.equal(maxFrameHeight("fit", 200, 250), 240); // a small window scrolls instead
+  assert.equal(maxFrameHeight("fit", 700, 430), 262);
 });
 
 test("timeline: cells, frames under x, colours", () => {

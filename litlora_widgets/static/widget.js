@@ -553,7 +553,7 @@ function visibleHeight(el) {
   const h2 = panel?.clientHeight ?? 0;
   return h2 >= 200 ? Math.min(h2, win) : win;
 }
-function maxFrameHeight(size, visible, others, min = 120) {
+function maxFrameHeight(size, visible, others, min = 240) {
   const n = Number(size);
   if (size !== "fit" && Number.isFinite(n) && n > 0) return n;
   return Math.max(min, visible - others - 8);
@@ -1108,7 +1108,7 @@ var AppView = class {
     });
     t.on("change:status", () => {
       this.statusSuperseded = null;
-      if (this.notice && !this.refused) this.clearNotice();
+      if (this.notice && this.noticeIsHint) this.clearNotice();
     });
     t.on("change:busy", () => {
       if (t.get("busy")) return;
@@ -1180,7 +1180,7 @@ var AppView = class {
       focus: () => this.root.focus({ preventScroll: true }),
       videoSize: () => [this.canvases.frame.width, this.canvases.frame.height],
       // the opening hint ("click an object…") stays what the line says afterwards
-      onFocusClick: () => this.showNotice("widget focused: click again to add a point", { supersede: false }),
+      onFocusClick: () => this.showNotice("widget focused: click again to add a point", { supersede: false, hint: true }),
       onPoint: (v, label) => this.addPoint(v, label),
       onBox: (box) => this.addBox(box)
     });
@@ -1502,8 +1502,10 @@ var AppView = class {
    * by default (`supersede`) the line then stays empty rather than go back to an older status
    * ("propagating forward: done" after a review jump) until the kernel says something new.
    * `refused`: what a busy refusal refused. */
-  showNotice(text, { refused = "", supersede = true } = {}) {
+  showNotice(text, { refused = "", supersede = true, hint = false } = {}) {
     this.notice = text;
+    this.noticeIsHint = hint;
+    this.noticeFrame = void 0;
     if (refused) {
       const busy = this.t.get("busy") || "busy";
       const whats = this.refused?.busy === busy ? this.refused.whats : [];
@@ -1514,6 +1516,7 @@ var AppView = class {
     clearTimeout(this.noticeTimer);
     this.noticeTimer = setTimeout(() => {
       this.notice = "";
+      this.noticeFrame = void 0;
       this.refused = null;
       this.root.dataset.notice = "";
       this.renderStatus();
@@ -1523,6 +1526,7 @@ var AppView = class {
   clearNotice() {
     clearTimeout(this.noticeTimer);
     this.notice = "";
+    this.noticeFrame = void 0;
     this.refused = null;
     this.root.dataset.notice = "";
   }
@@ -1592,6 +1596,10 @@ var AppView = class {
     f = Math.max(0, Math.min(n - 1, Math.round(f)));
     const dir = f >= this.shown ? 1 : -1;
     this.shown = f;
+    if (this.noticeFrame !== void 0 && this.noticeFrame !== f) {
+      this.clearNotice();
+      this.renderStatus();
+    }
     this.drawFrame();
     this.drawMask();
     this.onCandidates();
@@ -1903,8 +1911,9 @@ var AppView = class {
         const n = this.cands.length;
         this.showNotice(
           n ? `no candidate ${action.index + 1} on frame ${this.shown}: ${n === 1 ? "key 1 accepts" : `keys 1\u2013${n} accept`}` : `no candidates on frame ${this.shown}: press C to ask for them`,
-          { supersede: false }
+          { supersede: false, hint: true }
         );
+        this.noticeFrame = this.shown;
         break;
       }
       case "reject":

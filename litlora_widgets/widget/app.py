@@ -102,6 +102,7 @@ class LitLoraApp(anywidget.AnyWidget):
         self.on_msg(self._on_msg)
         self.observe(self._on_frame, names="frame")
         self.observe(self._on_lit, names="lit")
+        self.observe(self._on_selected, names="selected")
         self._ctl.refresh(status=opening_hint(s), epoch=False)
 
     # ---- kernel side ---------------------------------------------------------------------
@@ -114,6 +115,11 @@ class LitLoraApp(anywidget.AnyWidget):
             self.frame = min(max(change["new"], 0), max(n - 1, 0))
             return
         self._ctl.on_frame_change(change["new"])
+
+    def _on_selected(self, change) -> None:
+        # an open adapter library says what fits the object now selected
+        if self.adapters.get("rows"):
+            self._ctl.handle(E.ListAdapters())
 
     def _on_lit(self, change) -> None:
         if change["new"] != self.session.lit_enabled:
