@@ -551,10 +551,10 @@ export class AppView {
    * by default (`supersede`) the line then stays empty rather than go back to an older status
    * ("propagating forward: done" after a review jump) until the kernel says something new.
    * `refused`: what a busy refusal refused. */
-  showNotice(text, { refused = "", supersede = true, hint = false } = {}) {
+  showNotice(text, { refused = "", supersede = true, hint = false, frame = undefined } = {}) {
     this.notice = text;
     this.noticeIsHint = hint; // a hint gives way to the next status
-    this.noticeFrame = undefined; // about no frame in particular, unless its caller says so
+    this.noticeFrame = frame; // a notice about one frame goes when another is shown
     if (refused) {
       // every refusal still on screen is restated at the task's end, not only the last
       const busy = this.t.get("busy") || "busy";
@@ -565,10 +565,7 @@ export class AppView {
     this.root.dataset.notice = text;
     clearTimeout(this.noticeTimer);
     this.noticeTimer = setTimeout(() => {
-      this.notice = "";
-      this.noticeFrame = undefined;
-      this.refused = null; // read while the task ran: not restated at its end
-      this.root.dataset.notice = "";
+      this.clearNotice(); // read while the task ran: a refusal is not restated at its end
       this.renderStatus();
     }, NOTICE_MS);
     this.renderStatus();
@@ -738,7 +735,6 @@ export class AppView {
     const status = this.t.get("status") || "";
     if (onFrame) {
       if (this.statusSuperseded === this.candStatus) this.statusSuperseded = null;
-      if (this.notice && !this.refused) this.clearNotice(); // e.g. "no candidates on frame 1"
       this.candStatus = status;
     } else if (status === this.candStatus) this.statusSuperseded = status; // (the kernel clears them)
     this.renderStatus();
@@ -1006,9 +1002,8 @@ export class AppView {
           n
             ? `no candidate ${action.index + 1} on frame ${this.shown}: ${n === 1 ? "key 1 accepts" : `keys 1–${n} accept`}`
             : `no candidates on frame ${this.shown}: press C to ask for them`,
-          { supersede: false, hint: true },
+          { supersede: false, hint: true, frame: this.shown },
         );
-        this.noticeFrame = this.shown;
         break;
       }
       case "reject":

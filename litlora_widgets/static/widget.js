@@ -1502,10 +1502,10 @@ var AppView = class {
    * by default (`supersede`) the line then stays empty rather than go back to an older status
    * ("propagating forward: done" after a review jump) until the kernel says something new.
    * `refused`: what a busy refusal refused. */
-  showNotice(text, { refused = "", supersede = true, hint = false } = {}) {
+  showNotice(text, { refused = "", supersede = true, hint = false, frame = void 0 } = {}) {
     this.notice = text;
     this.noticeIsHint = hint;
-    this.noticeFrame = void 0;
+    this.noticeFrame = frame;
     if (refused) {
       const busy = this.t.get("busy") || "busy";
       const whats = this.refused?.busy === busy ? this.refused.whats : [];
@@ -1515,10 +1515,7 @@ var AppView = class {
     this.root.dataset.notice = text;
     clearTimeout(this.noticeTimer);
     this.noticeTimer = setTimeout(() => {
-      this.notice = "";
-      this.noticeFrame = void 0;
-      this.refused = null;
-      this.root.dataset.notice = "";
+      this.clearNotice();
       this.renderStatus();
     }, NOTICE_MS);
     this.renderStatus();
@@ -1672,7 +1669,6 @@ var AppView = class {
     const status = this.t.get("status") || "";
     if (onFrame) {
       if (this.statusSuperseded === this.candStatus) this.statusSuperseded = null;
-      if (this.notice && !this.refused) this.clearNotice();
       this.candStatus = status;
     } else if (status === this.candStatus) this.statusSuperseded = status;
     this.renderStatus();
@@ -1911,9 +1907,8 @@ var AppView = class {
         const n = this.cands.length;
         this.showNotice(
           n ? `no candidate ${action.index + 1} on frame ${this.shown}: ${n === 1 ? "key 1 accepts" : `keys 1\u2013${n} accept`}` : `no candidates on frame ${this.shown}: press C to ask for them`,
-          { supersede: false, hint: true }
+          { supersede: false, hint: true, frame: this.shown }
         );
-        this.noticeFrame = this.shown;
         break;
       }
       case "reject":
